@@ -1,0 +1,1 @@
+"""City services as deterministic contracts. Each imports only ``core`` and the framework."""

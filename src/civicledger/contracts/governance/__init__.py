@@ -1,0 +1,3 @@
+from civicledger.contracts.governance.contract import Governance
+
+__all__ = ["Governance"]

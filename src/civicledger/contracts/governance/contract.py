@@ -1,0 +1,277 @@
+"""Governance: the consortium's member organisations, their roles, and quorum decisions.
+
+* Founding organisations and their admin keys come from the genesis document.
+* An organisation's admins grant and revoke roles (``issuer``, ``operator``,
+  ``verifier``, ``merchant``, ``inspector``, …) to accounts within their own
+  organisation, and may replace their own admin set.
+* Whatever is shared — new members, parameters such as exchange rates or the
+  quorum itself — changes only through a proposal: an organisation proposes a
+  call, the others approve, and once more than ``quorum_percent`` of the active
+  organisations have approved before the proposal expires, the call runs with
+  governance as its sender. A call that is then refused marks the proposal
+  ``failed`` with the refusal's code; nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+from civicledger.contracts.framework import Contract, EventSpec, contract_account, method, query
+from civicledger.contracts.storage import Map, Record, Value
+from civicledger.core import address as addresses
+from civicledger.core.errors import Conflict, NotFound, Rejection, Unauthorized, UnknownCall
+from civicledger.core.schema import (
+    Address,
+    AnyMap,
+    Bytes,
+    Int,
+    Label,
+    ListOf,
+    Name,
+    Optional,
+    Text,
+    Timestamp,
+)
+
+Admins = Annotated[tuple[bytes, ...], ListOf(Bytes(20, 20), 16, low=1, unique=True)]
+OptionalName = Annotated[str | None, Optional(Text(64, r"[a-z][a-z0-9_.-]{0,63}", low=1))]
+ProposalId = Annotated[int, Int(1, 2**63 - 1)]
+Percent = Annotated[int, Int(1, 100)]
+
+DEFAULT_QUORUM_PERCENT = 50
+MAX_PROPOSAL_TTL_MS = 90 * 24 * 3600 * 1000
+
+
+CallArgs = Annotated[dict[str, Any], AnyMap()]
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"
+    EXECUTED = "executed"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Org(Record):
+    name: str
+    admins: tuple[bytes, ...]
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal(Record):
+    proposer: str
+    """The proposing organisation."""
+    contract: str
+    method: str
+    args: Mapping[str, Any]
+    expires_ms: int
+    approvals: tuple[str, ...]
+    status: str
+    outcome: str = ""
+    """For a failed proposal, the refusal's code and message."""
+
+
+class Governance(Contract):
+    name = "governance"
+
+    orgs = Map("org", Org)                      # org id -> Org
+    roles = Map("role")                         # (account, role, org) -> True
+    params = Map("param")                       # parameter name -> value
+    proposals = Map("proposal", Proposal)       # proposal id -> Proposal
+    next_proposal = Value("next_proposal", 1)
+
+    OrgAdded = EventSpec("OrgAdded", ("org", "name"))
+    AdminsChanged = EventSpec("AdminsChanged", ("org",))
+    RoleGranted = EventSpec("RoleGranted", ("org", "account", "role"), topics=("account",))
+    RoleRevoked = EventSpec("RoleRevoked", ("org", "account", "role"), topics=("account",))
+    ParamSet = EventSpec("ParamSet", ("name", "value"))
+    Proposed = EventSpec("Proposed", ("id", "org", "contract", "method"))
+    Approved = EventSpec("Approved", ("id", "org", "approvals", "required"))
+    Decided = EventSpec("Decided", ("id", "status", "outcome"))
+
+    # -- genesis -----------------------------------------------------------------
+
+    def genesis(self, config: Mapping[str, Any]) -> None:
+        for org in config.get("orgs", ()):
+            admins = tuple(addresses.from_text(a) for a in org["admins"])
+            self.orgs[org["id"]] = Org(org["name"], admins)
+            for account_text, roles in org.get("roles", {}).items():
+                for role in roles:
+                    self.roles[addresses.from_text(account_text), role, org["id"]] = True
+        self.params["quorum_percent"] = DEFAULT_QUORUM_PERCENT
+        for name, value in config.get("params", {}).items():
+            self.params[name] = value
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _org(self, org: str) -> Org:
+        record = self.orgs.get(org)
+        if record is None or not record.active:
+            raise NotFound(f"no active organisation '{org}'")
+        return record
+
+    def _require_admin(self, org: str) -> Org:
+        record = self._org(org)
+        if self.ctx.sender not in record.admins:
+            raise Unauthorized(f"only an admin of '{org}' may do this", code="not_admin")
+        return record
+
+    def _require_governance(self) -> None:
+        if self.ctx.sender != contract_account(self.name):
+            raise Unauthorized("only a passed governance proposal may do this", code="needs_quorum")
+
+    def _active_orgs(self) -> list[str]:
+        return [key[0] for key, org in self.orgs.scan() if org.active]
+
+    def required_approvals(self) -> int:
+        count = len(self._active_orgs())
+        return min(count, count * self.params.get("quorum_percent", DEFAULT_QUORUM_PERCENT) // 100 + 1)
+
+    # -- methods -----------------------------------------------------------------
+
+    @method
+    def add_org(self, org: Name, name: Label, admins: Admins) -> None:
+        """Admit a member organisation (by proposal only)."""
+        self._require_governance()
+        if org in self.orgs:
+            raise Conflict(f"organisation '{org}' exists already")
+        self.orgs[org] = Org(name, admins)
+        self.emit(self.OrgAdded, org=org, name=name)
+
+    @method
+    def set_admins(self, org: Name, admins: Admins) -> None:
+        """Replace an organisation's admin keys (by one of its admins)."""
+        record = self._require_admin(org)
+        self.orgs[org] = record.replace(admins=admins)
+        self.emit(self.AdminsChanged, org=org)
+
+    @method
+    def grant_role(self, org: Name, account: Address, role: Name) -> None:
+        """Grant ``role`` in ``org`` to ``account`` (by an admin of ``org``)."""
+        self._require_admin(org)
+        if (account, role, org) in self.roles:
+            raise Conflict(f"the account already holds '{role}' in '{org}'")
+        self.roles[account, role, org] = True
+        self.emit(self.RoleGranted, org=org, account=account, role=role)
+
+    @method
+    def revoke_role(self, org: Name, account: Address, role: Name) -> None:
+        """Revoke ``role`` in ``org`` from ``account`` (by an admin of ``org``)."""
+        self._require_admin(org)
+        if (account, role, org) not in self.roles:
+            raise NotFound(f"the account does not hold '{role}' in '{org}'")
+        del self.roles[account, role, org]
+        self.emit(self.RoleRevoked, org=org, account=account, role=role)
+
+    @method
+    def set_param(self, name: Name, value: Annotated[int, Int(0, 2**63 - 1)]) -> None:
+        """Set a shared integer parameter (by proposal only)."""
+        self._require_governance()
+        if name == "quorum_percent" and not 1 <= value <= 100:
+            raise Rejection("quorum_percent must be 1 to 100", code="out_of_range")
+        self.params[name] = value
+        self.emit(self.ParamSet, name=name, value=value)
+
+    @method
+    def propose(
+        self, org: Name, contract: Name, method: Name, args: CallArgs, expires_ms: Timestamp
+    ) -> int:
+        """Propose that governance call ``contract.method(**args)``; the proposer approves it."""
+        self._require_admin(org)
+        self.ctx.registry.check_call(contract, method, args)
+        now = self.ctx.env.time_ms
+        if not now < expires_ms <= now + MAX_PROPOSAL_TTL_MS:
+            raise Rejection("a proposal expires within 90 days of now", code="out_of_range")
+        proposal_id = self.next_proposal
+        self.next_proposal = proposal_id + 1
+        self.proposals[proposal_id] = Proposal(
+            org, contract, method, args, expires_ms, (), ProposalStatus.OPEN
+        )
+        self.emit(self.Proposed, id=proposal_id, org=org, contract=contract, method=method)
+        self._approve(proposal_id, org)
+        return proposal_id
+
+    @method
+    def approve(self, org: Name, proposal: ProposalId) -> str:
+        """Approve a proposal for ``org``; it runs once the quorum is reached."""
+        self._require_admin(org)
+        return self._approve(proposal, org)
+
+    def _approve(self, proposal_id: int, org: str) -> str:
+        record = self.proposals.get(proposal_id)
+        if record is None:
+            raise NotFound(f"no proposal {proposal_id}")
+        if record.status != ProposalStatus.OPEN:
+            raise Conflict(f"proposal {proposal_id} is {record.status}")
+        if self.ctx.env.time_ms > record.expires_ms:
+            raise Conflict(f"proposal {proposal_id} expired", code="proposal_expired")
+        if org in record.approvals:
+            raise Conflict(f"'{org}' has approved proposal {proposal_id} already")
+        record = record.replace(approvals=(*record.approvals, org))
+        required = self.required_approvals()
+        self.emit(self.Approved, id=proposal_id, org=org, approvals=len(record.approvals),
+                  required=required)
+        if len(record.approvals) >= required:
+            try:
+                self.ctx.call(record.contract, record.method, **record.args)
+            except Rejection as refusal:
+                record = record.replace(status=ProposalStatus.FAILED, outcome=str(refusal))
+            else:
+                record = record.replace(status=ProposalStatus.EXECUTED)
+            self.emit(self.Decided, id=proposal_id, status=record.status, outcome=record.outcome)
+        self.proposals[proposal_id] = record
+        return record.status
+
+    # -- queries -----------------------------------------------------------------
+
+    @query
+    def has_role(self, account: Address, role: Name, org: OptionalName = None) -> bool:
+        if org is not None:
+            return (account, role, org) in self.roles and self._is_active(org)
+        return any(self._is_active(key[2]) for key, _ in self.roles.scan(account, role))
+
+    def _is_active(self, org: str) -> bool:
+        record = self.orgs.get(org)
+        return record is not None and record.active
+
+    @query
+    def roles_of(self, account: Address) -> list[list[str]]:
+        """Every (role, org) the account holds."""
+        return [[key[1], key[2]] for key, _ in self.roles.scan(account)]
+
+    @query
+    def org(self, org: Name) -> dict[str, Any]:
+        record = self.orgs.get(org)
+        if record is None:
+            raise NotFound(f"no organisation '{org}'")
+        return {"id": org, "name": record.name, "admins": list(record.admins),
+                "active": record.active}
+
+    @query
+    def orgs_list(self) -> list[dict[str, Any]]:
+        return [{"id": key[0], "name": org.name, "admins": list(org.admins), "active": org.active}
+                for key, org in self.orgs.scan()]
+
+    @query
+    def param(self, name: Name) -> Any:
+        if name not in self.params:
+            raise NotFound(f"no parameter '{name}'")
+        return self.params[name]
+
+    @query
+    def proposal(self, proposal: ProposalId) -> dict[str, Any]:
+        record = self.proposals.get(proposal)
+        if record is None:
+            raise NotFound(f"no proposal {proposal}")
+        status = record.status
+        if status == ProposalStatus.OPEN and self.ctx.env.time_ms > record.expires_ms:
+            status = ProposalStatus.EXPIRED
+        return {"id": proposal, "org": record.proposer, "contract": record.contract,
+                "method": record.method, "args": dict(record.args), "expires_ms": record.expires_ms,
+                "approvals": list(record.approvals), "required": self.required_approvals(),
+                "status": status, "outcome": record.outcome}

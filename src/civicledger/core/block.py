@@ -1,0 +1,144 @@
+"""Blocks, their headers, receipts and events, and the environment contracts see.
+
+A header commits to everything a peer derives from the block:
+
+* ``tx_root``: Merkle root over the envelopes, in block order;
+* ``receipt_root``: Merkle root over the encoded receipts, in the same order;
+* ``state_root``: the state commitment after the block (see ``core.state``).
+
+``hash`` is ``digest("civicledger/block", encoded header)`` and the next header
+names it as ``prev_hash``, so the headers form a chain a light client can check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from civicledger.core import encoding, merkle
+from civicledger.core.crypto import digest
+from civicledger.core.errors import EncodingError
+from civicledger.core.tx import SignedTransaction
+
+BLOCK_VERSION = 1
+MAX_BLOCK_BYTES = 64 * 1024 * 1024
+ZERO_HASH = bytes(32)
+OK = "ok"
+"""The status of a receipt whose transaction succeeded; otherwise the error code."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockEnv:
+    """All that contracts learn of the world outside the transaction."""
+
+    chain_id: str
+    height: int
+    time_ms: int
+    """Block time chosen by ordering, in Unix milliseconds; never the local clock."""
+    proposer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something a contract announces; ``topics`` are indexed (e.g. the accounts concerned)."""
+
+    contract: str
+    name: str
+    data: Mapping[str, Any]
+    topics: tuple[bytes, ...] = ()
+
+    def to_value(self) -> list[Any]:
+        return [self.contract, self.name, dict(self.data), list(self.topics)]
+
+    @classmethod
+    def from_value(cls, value: Any) -> Event:
+        contract, name, data, topics = value
+        return cls(contract, name, data, tuple(topics))
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The outcome of one transaction; a failed one changed no state."""
+
+    tx_id: bytes
+    status: str
+    """``ok`` or the error code of the rejection."""
+    message: str = ""
+    events: tuple[Event, ...] = ()
+    result: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    def to_value(self) -> list[Any]:
+        return [
+            self.tx_id,
+            self.status,
+            self.message,
+            [event.to_value() for event in self.events],
+            self.result,
+        ]
+
+    @classmethod
+    def from_value(cls, value: Any) -> Receipt:
+        tx_id, status, message, events, result = value
+        return cls(tx_id, status, message, tuple(Event.from_value(e) for e in events), result)
+
+    def encode(self) -> bytes:
+        return encoding.encode(self.to_value())
+
+
+@dataclass(frozen=True, slots=True)
+class BlockHeader:
+    chain_id: str
+    height: int
+    prev_hash: bytes
+    time_ms: int
+    proposer: str
+    tx_count: int
+    tx_root: bytes
+    receipt_root: bytes
+    state_root: bytes
+
+    def to_value(self) -> list[Any]:
+        return [
+            BLOCK_VERSION,
+            self.chain_id,
+            self.height,
+            self.prev_hash,
+            self.time_ms,
+            self.proposer,
+            self.tx_count,
+            self.tx_root,
+            self.receipt_root,
+            self.state_root,
+        ]
+
+    @classmethod
+    def from_value(cls, value: Any) -> BlockHeader:
+        if type(value) is not tuple or len(value) != 10 or value[0] != BLOCK_VERSION:
+            raise EncodingError("not a version-1 block header")
+        return cls(*value[1:])
+
+    def encode(self) -> bytes:
+        return encoding.encode(self.to_value())
+
+    @property
+    def hash(self) -> bytes:
+        return digest(b"civicledger/block", self.encode())
+
+    @property
+    def env(self) -> BlockEnv:
+        return BlockEnv(self.chain_id, self.height, self.time_ms, self.proposer)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    header: BlockHeader
+    txs: tuple[SignedTransaction, ...]
+
+
+def tx_root(envelopes: list[bytes]) -> bytes:
+    return merkle.root(envelopes)

@@ -1,0 +1,163 @@
+"""Transactions: what a client signs, and how a node checks it without state.
+
+A transaction body is the canonical encoding of the array
+
+    [version, chain_id, contract, method, args, signer, cosigners, nonce, expires]
+
+Its id is ``digest("civicledger/tx", body)``. The signer and every co-signer sign
+``"civicledger/tx-signature" 0x00 || id`` with Ed25519. The signed envelope is
+``[body, [signature, ...]]`` with the signer's signature first.
+
+Replay protection needs no per-account counter: the random ``nonce`` makes
+each transaction unique, the node refuses an id it has committed before, and
+``expires`` bounds for how long a transaction may be included (at most
+``MAX_TTL_MS`` after any block time at which it is accepted), so the set of ids
+that must be remembered is bounded. One account can therefore have thousands
+of transactions in flight at once, in any order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from civicledger.core import encoding
+from civicledger.core.address import address_of
+from civicledger.core.crypto import (
+    PUBLIC_KEY_SIZE,
+    SIGNATURE_SIZE,
+    KeyPair,
+    digest,
+)
+from civicledger.core.errors import EncodingError, Expired, WrongChain
+
+TX_VERSION = 1
+MAX_TX_SIZE = 32 * 1024
+"""Largest signed envelope in bytes; content belongs in the blob store, not here."""
+MAX_COSIGNERS = 8
+MAX_TTL_MS = 24 * 3600 * 1000
+"""Longest a transaction may stay valid after the block time it is accepted at."""
+NONCE_MIN, NONCE_MAX = 8, 32
+_NAME_MAX = 64
+
+TX_ID_TAG = b"civicledger/tx"
+SIGNATURE_TAG = b"civicledger/tx-signature\x00"
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """An unsigned call of one contract method."""
+
+    chain_id: str
+    """Which ledger this is for; a transaction for another chain is refused."""
+    contract: str
+    method: str
+    args: Mapping[str, Any]
+    """Named arguments, checked against the method's schema."""
+    signer: bytes
+    """Public key of the account that acts."""
+    nonce: bytes
+    """8 to 32 client-chosen bytes (random) that make the transaction unique."""
+    expires: int
+    """Block time in Unix milliseconds after which it can no longer be included."""
+    cosigners: tuple[bytes, ...] = ()
+    """Public keys of further parties who must also sign (e.g. a buyer and a seller)."""
+
+    def body(self) -> bytes:
+        return encoding.encode(
+            [
+                TX_VERSION,
+                self.chain_id,
+                self.contract,
+                self.method,
+                dict(self.args),
+                self.signer,
+                list(self.cosigners),
+                self.nonce,
+                self.expires,
+            ]
+        )
+
+    def sign(self, *keys: KeyPair) -> SignedTransaction:
+        """Sign with the signer's key followed by each co-signer's, in order."""
+        body = self.body()
+        tx_id = digest(TX_ID_TAG, body)
+        signatures = tuple(key.sign(SIGNATURE_TAG + tx_id) for key in keys)
+        return SignedTransaction(self, body, tx_id, signatures)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedTransaction:
+    tx: Transaction
+    body: bytes
+    id: bytes
+    signatures: tuple[bytes, ...]
+    signer_addresses: tuple[bytes, ...] = field(default=(), compare=False)
+    """Addresses of the signer and co-signers (derived, cached)."""
+
+    def __post_init__(self) -> None:
+        if not self.signer_addresses:
+            keys = (self.tx.signer, *self.tx.cosigners)
+            object.__setattr__(self, "signer_addresses", tuple(address_of(k) for k in keys))
+
+    @property
+    def public_keys(self) -> tuple[bytes, ...]:
+        return (self.tx.signer, *self.tx.cosigners)
+
+    @property
+    def signed_message(self) -> bytes:
+        return SIGNATURE_TAG + self.id
+
+    def envelope(self) -> bytes:
+        return encoding.encode([self.body, list(self.signatures)])
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise EncodingError(message)
+
+
+def decode_body(body: bytes) -> Transaction:
+    value = encoding.decode(body, max_size=MAX_TX_SIZE)
+    _expect(type(value) is tuple and len(value) == 9, "transaction body must be a 9-item array")
+    version, chain_id, contract, method, args, signer, cosigners, nonce, expires = value
+    _expect(version == TX_VERSION, f"unsupported transaction version {version!r}")
+    for label, text in (("chain id", chain_id), ("contract", contract), ("method", method)):
+        _expect(type(text) is str and 0 < len(text) <= _NAME_MAX, f"{label} must be a short text")
+    _expect(type(args) is dict, "args must be a map")
+    _expect(type(signer) is bytes and len(signer) == PUBLIC_KEY_SIZE, "signer must be a public key")
+    _expect(type(cosigners) is tuple and len(cosigners) <= MAX_COSIGNERS, "too many co-signers")
+    for key in cosigners:
+        _expect(type(key) is bytes and len(key) == PUBLIC_KEY_SIZE, "co-signer must be a key")
+    _expect(len(set((signer, *cosigners))) == 1 + len(cosigners), "a key may sign only once")
+    _expect(type(nonce) is bytes and NONCE_MIN <= len(nonce) <= NONCE_MAX, "nonce: 8-32 bytes")
+    _expect(type(expires) is int and 0 <= expires < 2**53, "expires must be a Unix time in ms")
+    return Transaction(chain_id, contract, method, args, signer, nonce, expires, cosigners)
+
+
+def decode(envelope: bytes) -> SignedTransaction:
+    """Decode and shape-check a signed envelope (signatures are checked separately)."""
+    value = encoding.decode(envelope, max_size=MAX_TX_SIZE)
+    _expect(type(value) is tuple and len(value) == 2, "envelope must be [body, signatures]")
+    body, signatures = value
+    _expect(type(body) is bytes, "envelope body must be bytes")
+    _expect(type(signatures) is tuple, "signatures must be an array")
+    for signature in signatures:
+        _expect(type(signature) is bytes and len(signature) == SIGNATURE_SIZE, "bad signature size")
+    tx = decode_body(body)
+    _expect(len(signatures) == 1 + len(tx.cosigners), "one signature per signer is required")
+    return SignedTransaction(tx, body, digest(TX_ID_TAG, body), signatures)
+
+
+def check_window(stx: SignedTransaction, chain_id: str, now_ms: int) -> None:
+    """Refuse a transaction for another chain, or outside its validity window at ``now_ms``."""
+    if stx.tx.chain_id != chain_id:
+        raise WrongChain(f"transaction is for chain '{stx.tx.chain_id}', this is '{chain_id}'")
+    if stx.tx.expires < now_ms:
+        raise Expired(f"transaction expired at {stx.tx.expires}, block time is {now_ms}")
+    if stx.tx.expires > now_ms + MAX_TTL_MS:
+        raise Expired(
+            f"expiry {stx.tx.expires} is more than {MAX_TTL_MS // 3_600_000} h ahead",
+            code="expiry_too_far",
+        )
