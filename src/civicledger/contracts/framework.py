@@ -181,6 +181,7 @@ class TxScope:
     signers: frozenset[bytes]
     """Addresses of the signer and every co-signer, all verified."""
     events: list[Event] = field(default_factory=list)
+    max_events: int = MAX_EVENTS
 
 
 class Context:
@@ -244,15 +245,17 @@ class Context:
     def emit(self, event: Event) -> None:
         if self.readonly:
             raise Unauthorized("a query cannot emit events", code="read_only")
-        if len(self.scope.events) >= MAX_EVENTS:
-            raise Rejection(f"a transaction emits at most {MAX_EVENTS} events", code="too_many_events")
+        if len(self.scope.events) >= self.scope.max_events:
+            raise Rejection(
+                f"a transaction emits at most {self.scope.max_events} events", code="too_many_events"
+            )
         self.scope.events.append(event)
 
-    def call(self, contract: str, method_name: str, **args: Any) -> Any:
+    def call(self, contract: str, method_name: str, /, **args: Any) -> Any:
         """Call another contract's method as this contract; its writes roll back if it fails."""
         return self.registry.invoke(self, contract, method_name, args, readonly=False)
 
-    def query(self, contract: str, query_name: str, **args: Any) -> Any:
+    def query(self, contract: str, query_name: str, /, **args: Any) -> Any:
         return self.registry.invoke(self, contract, query_name, args, readonly=True)
 
     def has_role(self, account: bytes, role: str, org: str | None = None) -> bool:
@@ -310,7 +313,12 @@ class Registry:
                 f"{contract}.{name} needs the role {' or '.join(handler.roles)}",
                 code="missing_role",
             )
-        result = handler.function(cls(frame), **checked)
+        events = len(ctx.scope.events)
+        try:
+            result = handler.function(cls(frame), **checked)
+        except BaseException:
+            del ctx.scope.events[events:]  # a failed call's events go with its writes
+            raise
         if not readonly:
             state.merge_into_parent()
         return result
@@ -322,7 +330,8 @@ class Registry:
         ``signers`` are verified addresses, the transaction's signer first.
         """
         scope = TxScope(env, tx_id, signers[0], frozenset(signers))
-        top = Context(self, state, scope, sender=signers[0])
+        pending = state.child()  # merged only once the whole receipt is known to be ok
+        top = Context(self, pending, scope, sender=signers[0])
         try:
             result = self.invoke(top, contract, method_name, args, readonly=False)
             encoding.encode(result)
@@ -332,6 +341,7 @@ class Registry:
             return Receipt(tx_id, rejection.code, rejection.message)
         except Exception as bug:  # noqa: BLE001 - a contract bug is deterministic: record it
             return Receipt(tx_id, "contract_error", f"{type(bug).__name__} in {contract}.{method_name}")
+        pending.merge_into_parent()
         return Receipt(tx_id, OK, "", tuple(scope.events), result)
 
     def read(self, state: Overlay, env: BlockEnv, contract: str, query_name: str,
@@ -346,7 +356,7 @@ class Registry:
         unknown = sorted(set(config) - set(self.contracts))
         if unknown:
             raise UnknownCall(f"genesis names unknown contract(s): {', '.join(unknown)}")
-        scope = TxScope(env, b"genesis", bytes(20), frozenset())
+        scope = TxScope(env, b"genesis", bytes(20), frozenset(), max_events=2**62)
         for name, cls in self.contracts.items():
             frame = Context(self, state, scope, contract=name, sender=bytes(20), depth=1)
             cls(frame).genesis(config.get(name, {}))

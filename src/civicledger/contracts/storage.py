@@ -33,6 +33,10 @@ V = TypeVar("V")
 
 
 def encode_key(parts: tuple[KeyPart, ...]) -> bytes:
+    if len(parts) == 2 and type(parts[0]) is str and type(parts[1]) is bytes:
+        first, second = parts  # the common (symbol, address) shape, without the loop
+        if "\x00" not in first and len(second) <= 255:
+            return b"s" + first.encode() + b"\x00b" + bytes([len(second)]) + second
     out = bytearray()
     for part in parts:
         kind = type(part)
@@ -101,6 +105,8 @@ class Map(Generic[V]):
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.attribute = name
+        self.owner_name: str | None = getattr(owner, "name", None)
+        self.base = encode_key((self.owner_name, self.prefix)) if self.owner_name else b""
 
     def __get__(self, contract: Contract | None, owner: type) -> Any:
         if contract is None:
@@ -114,13 +120,14 @@ class BoundMap:
     def __init__(self, contract: Contract, spec: Map[Any]) -> None:
         self._ctx = contract.ctx
         self._spec = spec
-        self._base = encode_key((contract.name, spec.prefix))
+        owner = getattr(spec, "owner_name", None)
+        self._base = spec.base if owner == contract.name else encode_key((contract.name, spec.prefix))
 
     def _key(self, key: Any) -> bytes:
         return self._base + encode_key(_as_parts(key))
 
     def _load(self, raw: bytes) -> Any:
-        value = encoding.decode(raw, max_size=MAX_VALUE_SIZE)
+        value = encoding.decode_trusted(raw)
         record = self._spec.record
         return value if record is None else record.from_value(value)
 
@@ -169,6 +176,7 @@ class Value(Generic[V]):
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.attribute = name
+        self.map.__set_name__(owner, name)
 
     def __get__(self, contract: Contract | None, owner: type) -> Any:
         if contract is None:

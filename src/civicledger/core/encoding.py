@@ -35,26 +35,36 @@ Value = Any
 
 def _canon(value: Value, depth: int) -> Value:
     kind = type(value)
+    if kind is str or kind is bytes or kind is bool or value is None:
+        return value
     if kind is int:
         if not MIN_INT <= value <= MAX_INT:
             raise EncodingError(f"integer {value} is outside [-2**63, 2**64-1]")
         return value
-    if kind is str or kind is bytes or kind is bool or value is None:
-        return value
     if depth >= MAX_DEPTH:
         raise EncodingError(f"value nests deeper than {MAX_DEPTH} levels")
     if kind is tuple or kind is list:
-        return [_canon(item, depth + 1) for item in value]
+        return [_canon_item(item, depth + 1) for item in value]
     if kind is dict:
         for key in value:
             if type(key) is not str:
                 raise EncodingError(f"map key {key!r} is not a string")
-        return {key: _canon(value[key], depth + 1) for key in sorted(value)}
+        return {key: _canon_item(value[key], depth + 1) for key in sorted(value)}
     if isinstance(value, Enum):
         return _canon(value.value, depth)
     if kind is float:
         raise EncodingError("floats are not allowed; use integer minor units")
     raise EncodingError(f"type {kind.__name__} cannot be encoded")
+
+
+def _canon_item(item: Value, depth: int) -> Value:
+    """``_canon`` with the common scalar cases inline (this is the hot path)."""
+    kind = type(item)
+    if kind is bytes or kind is str or kind is bool or item is None:
+        return item
+    if kind is int and MIN_INT <= item <= MAX_INT:
+        return item
+    return _canon(item, depth)
 
 
 def encode(value: Value) -> bytes:
@@ -77,3 +87,8 @@ def decode(data: bytes, *, max_size: int) -> Value:
     if encode(value) != data:
         raise EncodingError("bytes are not in canonical form", code="non_canonical")
     return value
+
+
+def decode_trusted(data: bytes) -> Value:
+    """Decode bytes this node encoded itself (state values): no canonical re-check."""
+    return msgpack.unpackb(data, raw=False, use_list=False, strict_map_key=True)

@@ -15,9 +15,10 @@
     │       ├── InsufficientFunds   the balance (of unexpired lots) is too small
     │       ├── LimitExceeded       a cap, budget, supply bound or quota would be passed
     │       └── Replayed            the transaction id was already committed
-    └── NodeFault                   the node's environment failed; never affects state, retry
-        ├── StoreError              the store could not read or commit
-        └── Busy                    a bounded queue is full; retry later
+    ├── NodeFault                   the node's environment failed; never affects state, retry
+    │   ├── StoreError              the store could not read or commit
+    │   └── Busy                    a bounded queue is full; retry later
+    └── KeyFileError                a key file will not open: wrong passphrase, altered file
 
 Every error carries a stable, machine-readable ``code`` (snake_case) and a human
 message. HTTP status codes are assigned only by the gateway. A rejection's code
@@ -115,3 +116,9 @@ class StoreError(NodeFault):
 
 class Busy(NodeFault):
     code = "busy"
+
+
+class KeyFileError(CivicError):
+    """A key file could not be sealed or opened; see ``core.keyfile`` for the codes."""
+
+    code = "bad_keyfile"

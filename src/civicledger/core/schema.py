@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from civicledger.core import encoding
 from civicledger.core.errors import UnknownCall
 
 MAX_AMOUNT = 2**63 - 1
@@ -119,7 +120,7 @@ class ListOf(Spec):
         if not self.low <= len(value) <= self.high:
             raise _invalid(where, f"must hold {self.low} to {self.high} items, not {len(value)}")
         items = tuple(self.item.check(v, f"{where}[{i}]") for i, v in enumerate(value))
-        if self.unique and len(set(items)) != len(items):
+        if self.unique and len({encoding.encode(i) for i in items}) != len(items):  # maps too
             raise _invalid(where, "items must be unique")
         return items
 

@@ -95,11 +95,17 @@ class SignedTransaction:
     signatures: tuple[bytes, ...]
     signer_addresses: tuple[bytes, ...] = field(default=(), compare=False)
     """Addresses of the signer and co-signers (derived, cached)."""
+    encoded: bytes = field(default=b"", compare=False, repr=False)
+    """The envelope bytes (derived, cached)."""
 
     def __post_init__(self) -> None:
         if not self.signer_addresses:
             keys = (self.tx.signer, *self.tx.cosigners)
             object.__setattr__(self, "signer_addresses", tuple(address_of(k) for k in keys))
+        if not self.encoded:
+            object.__setattr__(
+                self, "encoded", encoding.encode([self.body, list(self.signatures)])
+            )
 
     @property
     def public_keys(self) -> tuple[bytes, ...]:
@@ -110,7 +116,7 @@ class SignedTransaction:
         return SIGNATURE_TAG + self.id
 
     def envelope(self) -> bytes:
-        return encoding.encode([self.body, list(self.signatures)])
+        return self.encoded
 
 
 def _expect(condition: bool, message: str) -> None:
@@ -122,7 +128,10 @@ def decode_body(body: bytes) -> Transaction:
     value = encoding.decode(body, max_size=MAX_TX_SIZE)
     _expect(type(value) is tuple and len(value) == 9, "transaction body must be a 9-item array")
     version, chain_id, contract, method, args, signer, cosigners, nonce, expires = value
-    _expect(version == TX_VERSION, f"unsupported transaction version {version!r}")
+    _expect(
+        type(version) is int and version == TX_VERSION,  # True == 1, yet encodes differently
+        f"unsupported transaction version {version!r}",
+    )
     for label, text in (("chain id", chain_id), ("contract", contract), ("method", method)):
         _expect(type(text) is str and 0 < len(text) <= _NAME_MAX, f"{label} must be a short text")
     _expect(type(args) is dict, "args must be a map")
@@ -147,7 +156,7 @@ def decode(envelope: bytes) -> SignedTransaction:
         _expect(type(signature) is bytes and len(signature) == SIGNATURE_SIZE, "bad signature size")
     tx = decode_body(body)
     _expect(len(signatures) == 1 + len(tx.cosigners), "one signature per signer is required")
-    return SignedTransaction(tx, body, digest(TX_ID_TAG, body), signatures)
+    return SignedTransaction(tx, body, digest(TX_ID_TAG, body), signatures, encoded=envelope)
 
 
 def check_window(stx: SignedTransaction, chain_id: str, now_ms: int) -> None:

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from civicledger.contracts.framework import Contract, EventSpec, contract_account, method, query
 from civicledger.contracts.storage import Map, Record, Value
 from civicledger.core import address as addresses
-from civicledger.core.errors import Conflict, NotFound, Rejection, Unauthorized, UnknownCall
+from civicledger.core.errors import Conflict, NotFound, Rejection, Unauthorized
 from civicledger.core.schema import (
     Address,
     AnyMap,

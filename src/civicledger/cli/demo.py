@@ -1,0 +1,65 @@
+"""Demo data: a small city so that a newcomer sees a living ledger on first start.
+
+Organisations (Seoul city, the Nowon and Gangseo district offices, a welfare
+centre and a café), their admins and a few citizens get keys in the data
+directory, sealed with the passphrase ``demo`` (for demos only). The genesis
+gives the city token CIV and two district coins modelled on Nowon's NW:
+700 per volunteer hour, 1 coin = 1 won, at most 50,000 held per person, each
+lot valid three years. Names here label keys on this machine only; the chain
+holds addresses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civicledger.cli.workspace import Workspace
+from civicledger.core.address import address_of, to_text
+from civicledger.core.crypto import KeyPair
+from civicledger.node.executor import Genesis
+
+DEMO_PASSPHRASE = "demo"
+THREE_YEARS_MS = 3 * 365 * 24 * 3600 * 1000
+
+ORGS = (
+    ("seoul", "서울특별시 Seoul Metropolitan Government", ("issuer", "operator")),
+    ("nowon", "노원구청 Nowon District Office", ("issuer", "verifier")),
+    ("gangseo", "강서구청 Gangseo District Office", ("issuer", "verifier")),
+    ("welfare", "노원복지관 Nowon Welfare Centre", ("operator",)),
+    ("cafe", "공릉커피 Gongneung Coffee", ("merchant",)),
+)
+CITIZENS = ("minji", "junho", "seoyeon", "dohyun")
+
+
+def create(workspace: Workspace, chain_id: str, time_ms: int) -> Genesis:
+    """Make the demo keys and return the demo genesis document."""
+    addresses: dict[str, str] = {}
+    for name in [f"{org}-admin" for org, _, _ in ORGS] + list(CITIZENS):
+        keypair = KeyPair.generate()
+        workspace.save_key(name, keypair, DEMO_PASSPHRASE, fast=True)
+        addresses[name] = to_text(address_of(keypair.public_key))
+    orgs: list[dict[str, Any]] = []
+    for org, title, roles in ORGS:
+        admin = addresses[f"{org}-admin"]
+        orgs.append({"id": org, "name": title, "admins": [admin], "roles": {admin: list(roles)}})
+    currencies = [
+        {"symbol": "CIV", "name": "Civic Token 시민토큰", "issuer": "seoul", "decimals": 0,
+         "cap": None, "validity_ms": None, "max_supply": None},
+        {"symbol": "NW", "name": "노원 NW", "issuer": "nowon", "decimals": 0,
+         "cap": 50_000, "validity_ms": THREE_YEARS_MS, "max_supply": None},
+        {"symbol": "GS", "name": "강서 GS", "issuer": "gangseo", "decimals": 0,
+         "cap": 50_000, "validity_ms": THREE_YEARS_MS, "max_supply": None},
+    ]
+    balances = [{"symbol": "CIV", "account": addresses["seoul-admin"], "amount": 10_000_000}]
+    balances += [{"symbol": "CIV", "account": addresses[c], "amount": 10_000} for c in CITIZENS]
+    balances += [{"symbol": "NW", "account": addresses["minji"], "amount": 2_100}]
+    rates = [
+        {"from": "NW", "to": "CIV", "num": 1, "den": 1},
+        {"from": "GS", "to": "CIV", "num": 1, "den": 1},
+        {"from": "NW", "to": "GS", "num": 1, "den": 1},
+        {"from": "GS", "to": "NW", "num": 1, "den": 1},
+    ]
+    return Genesis(chain_id, time_ms, {
+        "governance": {"orgs": orgs},
+        "token": {"currencies": currencies, "balances": balances, "rates": rates},
+    })

@@ -1,0 +1,476 @@
+"""``civic``: run a CivicLedger node and use it from the command line.
+
+Exit codes: 0 done; 1 the ledger refused (a failed receipt or a rejected
+transaction); 2 usage error; 3 not found; 4 node or store fault; 5 key or
+passphrase problem; 6 the audit found a fault.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from civicledger.cli import demo, render
+from civicledger.cli.workspace import Workspace, WorkspaceError
+from civicledger.contracts.catalog import registry as default_registry
+from civicledger.core import address as addresses
+from civicledger.core import merkle, schema
+from civicledger.core.crypto import KeyPair
+from civicledger.core.errors import (
+    CivicError,
+    KeyFileError,
+    NodeFault,
+    NotFound,
+    Rejection,
+)
+from civicledger.core.tx import Transaction
+from civicledger.node.audit import verify_chain
+from civicledger.node.executor import Genesis
+from civicledger.node.node import Node, find_transaction, initialise
+from civicledger.node.ordering import SoloOrderer, wall_clock_ms
+from civicledger.node.sqlite_store import SqliteStore
+
+EXIT_REJECTED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_FAULT, EXIT_KEY, EXIT_AUDIT = 1, 2, 3, 4, 5, 6
+DEFAULT_TTL_MS = 10 * 60 * 1000
+
+
+def _exit_code(error: CivicError) -> int:
+    if isinstance(error, NotFound):
+        return EXIT_NOT_FOUND
+    if isinstance(error, KeyFileError):
+        return EXIT_KEY
+    if isinstance(error, Rejection):
+        return EXIT_REJECTED
+    if isinstance(error, NodeFault | WorkspaceError):
+        return EXIT_FAULT
+    return EXIT_FAULT
+
+
+def fail(error: CivicError) -> None:
+    click.echo(f"error [{error.code}]: {error.message}", err=True)
+    sys.exit(_exit_code(error))
+
+
+@contextmanager
+def clear_errors() -> Iterator[None]:
+    try:
+        yield
+    except CivicError as error:
+        fail(error)
+
+
+class State:
+    def __init__(self, data: str) -> None:
+        self.ws = Workspace(Path(data))
+
+    def store(self) -> SqliteStore:
+        if not self.ws.initialised():
+            raise WorkspaceError(
+                f"no ledger in {self.ws.root}: run `civic init --demo` first", code="not_initialised"
+            )
+        return SqliteStore(self.ws.db)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data", envvar="CIVIC_DATA", default="data", show_default=True,
+              type=click.Path(file_okay=False), help="The node's data directory (env CIVIC_DATA).")
+@click.version_option(package_name="civicledger")
+@click.pass_context
+def cli(ctx: click.Context, data: str) -> None:
+    """CivicLedger: one trusted record and one incentive economy for a city's services."""
+    ctx.obj = State(data)
+
+
+# -- init / up ---------------------------------------------------------------------------------
+
+
+def _init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str) -> None:
+    ws = state.ws
+    if ws.initialised():
+        raise WorkspaceError(f"{ws.root} holds a ledger already", code="already_initialised")
+    if genesis_file:
+        genesis = Genesis.from_json(Path(genesis_file).read_bytes())
+    elif use_demo:
+        genesis = demo.create(ws, chain_id, wall_clock_ms())
+    else:
+        raise click.UsageError("give --demo or --genesis FILE")
+    with ws.lock():
+        store = SqliteStore(ws.db)
+        try:
+            header = initialise(store, default_registry(), genesis)
+        except BaseException:
+            store.close()
+            ws.db.unlink(missing_ok=True)
+            raise
+        store.close()
+    ws.genesis.write_bytes(genesis.to_json())
+    click.echo(f"initialised chain '{genesis.chain_id}' in {ws.root}")
+    click.echo(f"genesis hash {header.hash.hex()}")
+    if use_demo:
+        click.echo(f"demo keys in {ws.keys} (passphrase: {demo.DEMO_PASSPHRASE})")
+
+
+@cli.command()
+@click.option("--genesis", "genesis_file", type=click.Path(exists=True, dir_okay=False),
+              help="A genesis JSON document.")
+@click.option("--demo", "use_demo", is_flag=True, help="Create demo organisations, keys and coins.")
+@click.option("--chain-id", default="civic-demo", show_default=True)
+@pass_state
+def init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str) -> None:
+    """Create a new ledger in the data directory."""
+    with clear_errors():
+        _init(state, genesis_file, use_demo, chain_id)
+
+
+@contextmanager
+def running_node(state: State, **orderer: Any) -> Iterator[Node]:
+    with state.ws.lock():
+        store = state.store()
+        node = Node(store, default_registry(), SoloOrderer(**orderer))
+        node.start()
+        try:
+            yield node
+        finally:
+            node.stop()
+            store.close()
+
+
+@cli.command()
+@click.option("--demo", "use_demo", is_flag=True, help="Initialise with demo data if empty.")
+@click.option("--block-txs", default=2000, show_default=True, help="Cut a block at this many txs.")
+@click.option("--block-ms", default=20, show_default=True, help="...or after this many ms.")
+@pass_state
+def up(state: State, use_demo: bool, block_txs: int, block_ms: int) -> None:
+    """Start the node and keep it running until Ctrl-C."""
+    with clear_errors():
+        if not state.ws.initialised() and use_demo:
+            _init(state, None, True, "civic-demo")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with running_node(state, max_txs=block_txs, max_wait_ms=block_ms) as node:
+            click.echo(f"node up: chain '{node.chain_id}', height {node.head.height}, "
+                       f"data {state.ws.root}  (Ctrl-C to stop)")
+            try:
+                while not stop.wait(1.0):
+                    if node.fault is not None:
+                        raise NodeFault(f"node stopped: {node.fault}")
+            except KeyboardInterrupt:
+                pass
+        click.echo("node stopped")
+
+
+# -- keys ----------------------------------------------------------------------------------------
+
+
+def _passphrase(confirm: bool = False) -> str:
+    value = os.environ.get("CIVIC_PASSPHRASE")
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise KeyFileError("set CIVIC_PASSPHRASE or run in a terminal to enter the passphrase",
+                           code="no_passphrase")
+    return click.prompt("passphrase", hide_input=True, confirmation_prompt=confirm)
+
+
+@cli.group()
+def keys() -> None:
+    """Create, list, show, import and export keys (encrypted with a passphrase)."""
+
+
+@keys.command("new")
+@click.argument("name")
+@pass_state
+def keys_new(state: State, name: str) -> None:
+    """Create a new key NAME."""
+    with clear_errors():
+        keypair = KeyPair.generate()
+        state.ws.save_key(name, keypair, _passphrase(confirm=True))
+        click.echo(addresses.to_text(addresses.address_of(keypair.public_key)))
+
+
+@keys.command("list")
+@pass_state
+def keys_list(state: State) -> None:
+    """List keys with their addresses."""
+    with clear_errors():
+        for name in state.ws.key_names():
+            info = state.ws.key_info(name)
+            click.echo(f"{name}\t{info['address']}")
+
+
+@keys.command("show")
+@click.argument("name")
+@pass_state
+def keys_show(state: State, name: str) -> None:
+    """Show a key's address and public key."""
+    with clear_errors():
+        click.echo(render.dumps(state.ws.key_info(name)))
+
+
+@keys.command("import")
+@click.argument("name")
+@click.argument("keyfile", type=click.Path(exists=True, dir_okay=False))
+@pass_state
+def keys_import(state: State, name: str, keyfile: str) -> None:
+    """Import an exported key file as NAME (checks the passphrase)."""
+    with clear_errors():
+        passphrase = _passphrase()
+        keypair = _unseal(Path(keyfile).read_bytes(), passphrase)
+        state.ws.save_key(name, keypair, passphrase)
+        click.echo(addresses.to_text(addresses.address_of(keypair.public_key)))
+
+
+def _unseal(data: bytes, passphrase: str) -> KeyPair:
+    from civicledger.core.keyfile import unseal
+
+    return unseal(data, passphrase)
+
+
+@keys.command("export")
+@click.argument("name")
+@pass_state
+def keys_export(state: State, name: str) -> None:
+    """Print NAME's encrypted key file (a backup; it needs the passphrase to use)."""
+    with clear_errors():
+        click.echo(state.ws.key_file(name).decode(), nl=False)
+
+
+# -- transactions ----------------------------------------------------------------------------------
+
+
+def _account(state: State, text: str) -> bytes:
+    """An address from civ1… text or a key name."""
+    if text.startswith(addresses.HRP + "1"):
+        try:
+            return addresses.from_text(text)
+        except addresses.AddressError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return addresses.from_text(state.ws.key_info(text)["address"])
+
+
+def _coerce(state: State, spec: schema.Spec, raw: str, name: str) -> Any:
+    """Turn command-line text into the value ``spec`` expects."""
+    if isinstance(spec, schema.Optional):
+        return None if raw in ("", "null") else _coerce(state, spec.inner, raw, name)
+    try:
+        if isinstance(spec, schema.Int):
+            return int(raw)
+        if isinstance(spec, schema.Bool):
+            return {"true": True, "false": False}[raw.lower()]
+        if isinstance(spec, schema.Bytes):
+            if spec.high == addresses.ADDRESS_SIZE:
+                return _account(state, raw)
+            return bytes.fromhex(raw)
+        if isinstance(spec, schema.Text):
+            return raw
+        return json.loads(raw)
+    except (ValueError, KeyError) as exc:
+        raise click.BadParameter(f"{name}: cannot read '{raw}' ({exc})") from None
+
+
+def _args(state: State, handler: Any, pairs: tuple[str, ...]) -> dict[str, Any]:
+    specs = {p.name: p.spec for p in handler.params}
+    out = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--arg")
+        if name not in specs:
+            raise click.BadParameter(
+                f"{handler.name} takes {', '.join(specs) or 'no arguments'}", param_hint="--arg"
+            )
+        out[name] = _coerce(state, specs[name], raw, name)
+    return out
+
+
+class TxGroup(click.Group):
+    """``civic tx CONTRACT METHOD …`` sends; ``civic tx show ID`` shows."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args.insert(0, "send")
+        return super().resolve_command(ctx, args)
+
+
+@cli.group(cls=TxGroup)
+def tx() -> None:
+    """Send a transaction (civic tx CONTRACT METHOD --key K --arg NAME=VALUE …) or show one."""
+
+
+@tx.command("send")
+@click.argument("contract")
+@click.argument("method")
+@click.option("--key", "key_name", required=True, help="Name of the signing key.")
+@click.option("--cosign", multiple=True, help="Names of co-signing keys (repeatable).")
+@click.option("--arg", "pairs", multiple=True, help="NAME=VALUE (addresses as civ1… or key name).")
+@pass_state
+def tx_send(state: State, contract: str, method: str, key_name: str, cosign: tuple[str, ...],
+            pairs: tuple[str, ...]) -> None:
+    """Sign CONTRACT.METHOD and commit it on the local node."""
+    with clear_errors():
+        registry = default_registry()
+        _, handler = registry.handler(contract, method, readonly=False)
+        args = _args(state, handler, pairs)
+        passphrase = _passphrase()
+        signer = state.ws.load_key(key_name, passphrase)
+        cosigners = [state.ws.load_key(name, passphrase) for name in cosign]
+        with running_node(state, max_wait_ms=1) as node:
+            stx = Transaction(
+                node.chain_id, contract, method, args, signer.public_key, os.urandom(16),
+                wall_clock_ms() + DEFAULT_TTL_MS, tuple(k.public_key for k in cosigners),
+            ).sign(signer, *cosigners)
+            committed = node.submit(stx.envelope()).result(timeout=60)
+        click.echo(render.dumps({"height": committed.height, "index": committed.index,
+                                 **render.receipt(committed.receipt)}))
+        if not committed.receipt.ok:
+            sys.exit(EXIT_REJECTED)
+
+
+@tx.command("show")
+@click.argument("tx_id")
+@pass_state
+def tx_show(state: State, tx_id: str) -> None:
+    """Show a committed transaction, its receipt and its verified inclusion proof."""
+    with clear_errors():
+        try:
+            raw_id = bytes.fromhex(tx_id)
+        except ValueError:
+            raise click.BadParameter("a transaction id is 64 hex digits") from None
+        store = state.store()
+        record = find_transaction(store, raw_id)
+        store.close()
+        proof_ok = merkle.verify(record.envelope, record.proof, record.header.tx_root)
+        t = record.tx.tx
+        click.echo(render.dumps({
+            "tx_id": tx_id, "height": record.height, "index": record.index,
+            "contract": t.contract, "method": t.method, "args": dict(t.args),
+            "signers": list(record.tx.signer_addresses),
+            "receipt": render.receipt(record.receipt),
+            "proof": {"index": record.proof.index, "size": record.proof.size,
+                      "path": [p.hex() for p in record.proof.path],
+                      "tx_root": record.header.tx_root.hex(), "verified": proof_ok},
+        }))
+        if not proof_ok:
+            sys.exit(EXIT_AUDIT)
+
+
+@cli.command()
+@click.argument("contract")
+@click.argument("name")
+@click.option("--arg", "pairs", multiple=True, help="NAME=VALUE")
+@pass_state
+def query(state: State, contract: str, name: str, pairs: tuple[str, ...]) -> None:
+    """Run a read-only contract query on the latest state."""
+    with clear_errors():
+        registry = default_registry()
+        _, handler = registry.handler(contract, name, readonly=True)
+        click.echo(render.dumps(_read(state, contract, name, _args(state, handler, pairs))))
+
+
+def _read(state: State, contract: str, name: str, args: dict[str, Any]) -> Any:
+    from civicledger.core.state import Overlay
+
+    store = state.store()
+    try:
+        with store.reading():
+            head = store.head()
+            assert head is not None
+            return default_registry().read(Overlay(store), head.env, contract, name, args)
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.argument("account")
+@click.option("--currency", help="Only this currency.")
+@pass_state
+def balance(state: State, account: str, currency: str | None) -> None:
+    """Balances of ACCOUNT (civ1… or a key name), per currency."""
+    with clear_errors():
+        address = _account(state, account)
+        symbols = [currency] if currency else [
+            c["symbol"] for c in _read(state, "token", "currencies", {})
+        ]
+        rows = {s: _read(state, "token", "balance", {"currency": s, "account": address})
+                for s in symbols}
+        click.echo(render.dumps({"account": address, "balances": rows}))
+
+
+@cli.command()
+@click.argument("height", default="latest")
+@click.option("--txs", is_flag=True, help="Also list the block's transactions and receipts.")
+@pass_state
+def block(state: State, height: str, txs: bool) -> None:
+    """Show block HEIGHT (a number, a block hash, or 'latest')."""
+    with clear_errors():
+        store = state.store()
+        try:
+            if height == "latest":
+                number = store.head().height  # type: ignore[union-attr]
+            elif height.isdigit():
+                number = int(height)
+            else:
+                found = store.height_of_hash(bytes.fromhex(height)) if len(height) == 64 else None
+                if found is None:
+                    raise NotFound(f"no block {height}")
+                number = found
+            stored = store.block(number)
+            if stored is None:
+                raise NotFound(f"no block at height {number}")
+        finally:
+            store.close()
+        out: dict[str, Any] = render.header(stored.header)
+        if txs:
+            out["receipts"] = [render.receipt(r) for r in stored.receipts]
+        click.echo(render.dumps(out))
+
+
+@cli.command()
+@pass_state
+def verify(state: State) -> None:
+    """Replay the chain from genesis and check every hash, signature and root."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with clear_errors():
+        store = state.store()
+        started = time.perf_counter()
+        with Progress(TextColumn("verifying"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeRemainingColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("verify", total=store.head().height)  # type: ignore[union-attr]
+            report = verify_chain(store, default_registry(),
+                                  progress=lambda h, top: bar.update(task, completed=h, total=top))
+        store.close()
+        seconds = time.perf_counter() - started
+        if not report.ok:
+            click.echo(f"FAILED at height {report.height}: {report.problem}", err=True)
+            sys.exit(EXIT_AUDIT)
+        rate = report.transactions / seconds if seconds else 0
+        click.echo(f"ok: {report.height + 1} blocks, {report.transactions} transactions verified "
+                   f"in {seconds:.2f} s ({rate:,.0f} tx/s)")
+
+
+@cli.command()
+@click.option("--accounts", default=1000, show_default=True)
+@click.option("--txs", "count", default=20000, show_default=True)
+def bench(accounts: int, count: int) -> None:
+    """Benchmark signed transfers on a scratch node (same as python -m bench.transfers)."""
+    from civicledger.benchmark import run_transfers
+
+    click.echo(run_transfers(accounts=accounts, count=count).line())
+
+
+def main() -> None:
+    cli(prog_name="civic")

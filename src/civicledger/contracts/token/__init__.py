@@ -1,0 +1,3 @@
+from civicledger.contracts.token.contract import Token
+
+__all__ = ["Token"]

@@ -1,0 +1,1 @@
+"""The node: executor, stores, ordering backends and the wiring between them."""

@@ -1,0 +1,243 @@
+"""A node: admission, ordering, execution and commit, wired together.
+
+    submit ─► admission (decode, chain/window/call checks, signatures on every core)
+           ─► orderer (solo: in-process) ─► executor thread: execute → commit → notify
+
+A caller learns its transaction committed only after the block is durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from civicledger.contracts.framework import Registry
+from civicledger.core import merkle
+from civicledger.core import tx as txs
+from civicledger.core.block import BlockHeader, Receipt
+from civicledger.core.errors import (
+    BadSignature,
+    CivicError,
+    NodeFault,
+    NotFound,
+    Replayed,
+    StoreError,
+)
+from civicledger.core.state import Overlay
+from civicledger.node.executor import ExecutedBlock, Genesis, execute_block, execute_genesis
+from civicledger.node.ordering import Orderer, wall_clock_ms
+from civicledger.node.store import Store
+from civicledger.node.verifier import Verifier
+
+log = logging.getLogger(__name__)
+
+GENESIS_META = "genesis"
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """Where and how a transaction was committed."""
+
+    height: int
+    index: int
+    receipt: Receipt
+
+
+@dataclass(frozen=True, slots=True)
+class TxRecord:
+    envelope: bytes
+    tx: txs.SignedTransaction
+    height: int
+    index: int
+    receipt: Receipt
+    header: BlockHeader
+    proof: merkle.Proof
+
+
+def initialise(store: Store, registry: Registry, genesis: Genesis) -> BlockHeader:
+    """Write the genesis block into an empty store."""
+    if store.head() is not None:
+        raise StoreError("the store holds a chain already")
+    executed = execute_genesis(registry, store, genesis)
+    store.put_meta(GENESIS_META, genesis.to_json())
+    store.commit(executed.commit_batch())
+    return executed.header
+
+
+class Node:
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        orderer: Orderer,
+        *,
+        verifier: Verifier | None = None,
+        clock: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        head = store.head()
+        if head is None:
+            raise StoreError("the store has no genesis block: run `civic init` first")
+        self.store = store
+        self.registry = registry
+        self.orderer = orderer
+        self.verifier = verifier or Verifier()
+        self.clock = clock
+        self.chain_id = head.chain_id
+        self._head = head
+        self._waiters: dict[bytes, Future[Committed]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.fault: BaseException | None = None
+        self._listeners: list[Callable[[ExecutedBlock], None]] = []
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> Node:
+        self._thread = threading.Thread(target=self._run, name="executor", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.orderer.close()
+        if self._thread is not None:
+            self._thread.join()
+        self.verifier.close()
+
+    def __enter__(self) -> Node:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def on_commit(self, listener: Callable[[ExecutedBlock], None]) -> None:
+        """Call ``listener`` on the executor thread after each durable commit."""
+        self._listeners.append(listener)
+
+    @property
+    def head(self) -> BlockHeader:
+        return self._head
+
+    # -- admission -------------------------------------------------------------
+
+    def submit(self, envelope: bytes) -> Future[Committed]:
+        """Admit one signed envelope; the future resolves once its block is durable."""
+        result = self.submit_many([envelope])[0]
+        if isinstance(result, CivicError):
+            raise result
+        return result
+
+    def submit_many(self, envelopes: Sequence[bytes]) -> list[Future[Committed] | CivicError]:
+        """Admit many envelopes; per envelope a future, or the error that refused it."""
+        if self.fault is not None:
+            raise NodeFault(f"the node stopped committing: {self.fault}")
+        now = self.clock()
+        results: list[Future[Committed] | CivicError | None] = []
+        admitted: list[tuple[int, txs.SignedTransaction]] = []
+        for envelope in envelopes:
+            try:
+                stx = txs.decode(envelope)
+                txs.check_window(stx, self.chain_id, now)
+                self.registry.check_call(stx.tx.contract, stx.tx.method, stx.tx.args)
+            except CivicError as error:
+                results.append(error)
+                continue
+            results.append(None)
+            admitted.append((len(results) - 1, stx))
+        verdicts = self.verifier.check([stx for _, stx in admitted], remember=True)
+        candidates = [(i, stx) for (i, stx), ok in zip(admitted, verdicts, strict=True) if ok]
+        for (i, _), ok in zip(admitted, verdicts, strict=True):
+            if not ok:
+                results[i] = BadSignature("a signature does not verify")
+        already = self.store.committed(stx.id for _, stx in candidates)
+        ordered: list[txs.SignedTransaction] = []
+        with self._lock:
+            for i, stx in candidates:
+                if stx.id in already or stx.id in self._waiters:
+                    results[i] = Replayed("this transaction was submitted before")
+                    continue
+                future: Future[Committed] = Future()
+                self._waiters[stx.id] = future
+                results[i] = future
+                ordered.append(stx)
+            try:
+                self.orderer.submit(ordered)
+            except CivicError as busy:
+                for stx in ordered:
+                    self._waiters.pop(stx.id)
+                results = [busy if isinstance(r, Future) else r for r in results]
+        return results  # type: ignore[return-value]  # every None was replaced above
+
+    # -- execution ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        self.store.claim_writer()
+        while not self._stopping.is_set():
+            batch = self.orderer.next_batch(timeout=0.2)
+            if batch is None:
+                continue
+            try:
+                executed = execute_block(
+                    self.registry, self.store, self._head, batch,
+                    verifier=self.verifier, committed=self.store.committed,
+                )
+                self.store.commit(executed.commit_batch())
+            except BaseException as fault:  # a node fault: stop committing, tell every waiter
+                log.exception("execution stopped at height %d", self._head.height + 1)
+                self.fault = fault
+                self._fail_waiters(fault)
+                return
+            self._head = executed.header
+            self._notify(executed)
+        self._fail_waiters(NodeFault("the node is shutting down"))
+
+    def _notify(self, executed: ExecutedBlock) -> None:
+        height = executed.header.height
+        with self._lock:
+            futures = [self._waiters.pop(r.tx_id, None) for r in executed.receipts]
+        for index, (future, receipt) in enumerate(zip(futures, executed.receipts, strict=True)):
+            if future is not None:
+                future.set_result(Committed(height, index, receipt))
+        for listener in self._listeners:
+            listener(executed)
+
+    def _fail_waiters(self, fault: BaseException) -> None:
+        with self._lock:
+            waiters, self._waiters = self._waiters, {}
+        error = fault if isinstance(fault, NodeFault) else NodeFault(f"node fault: {fault!r}")
+        for future in waiters.values():
+            if not future.done():
+                future.set_exception(error)
+
+    # -- reads ---------------------------------------------------------------------
+
+    def query(self, contract: str, name: str, args: dict[str, Any]) -> Any:
+        """Answer a contract query on the latest committed state."""
+        with self.store.reading():
+            head = self.store.head()
+            assert head is not None
+            return self.registry.read(Overlay(self.store), head.env, contract, name, args)
+
+    def transaction(self, tx_id: bytes) -> TxRecord:
+        return find_transaction(self.store, tx_id)
+
+
+def find_transaction(store: Store, tx_id: bytes) -> TxRecord:
+    """A committed transaction with its receipt and its inclusion proof."""
+    with store.reading():
+        location = store.locate(tx_id)
+        if location is None:
+            raise NotFound(f"no committed transaction {tx_id.hex()}")
+        height, index = location
+        block = store.block(height)
+    assert block is not None
+    envelope = block.envelopes[index]
+    proof = merkle.prove([merkle.leaf_hash(e) for e in block.envelopes], index)
+    return TxRecord(envelope, txs.decode(envelope), height, index, block.receipts[index],
+                    block.header, proof)
+

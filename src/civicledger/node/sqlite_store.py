@@ -1,0 +1,267 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+Durability: ``synchronous=FULL`` makes every commit fsync the write-ahead log
+before it returns, so a block reported committed survives ``kill -9`` and
+power loss. A crash mid-commit leaves the previous block as the head: SQLite
+rolls the unfinished transaction back when the file is next opened.
+
+Threads: the committing thread owns the write connection; every other thread
+reads through its own connection (WAL lets readers run beside the writer).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from civicledger.core import encoding
+from civicledger.core.block import BlockHeader, Receipt
+from civicledger.core.errors import StoreError
+from civicledger.node.store import CommitBatch, Store, StoredBlock, TopicHit
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (
+    height INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL UNIQUE,
+    header BLOB NOT NULL,
+    txs BLOB NOT NULL,
+    receipts BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS txs (
+    id BLOB PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topics (
+    topic BLOB NOT NULL, height INTEGER NOT NULL, idx INTEGER NOT NULL,
+    PRIMARY KEY (topic, height, idx)
+) WITHOUT ROWID;
+"""
+_MAX_BLOCK = 64 * 1024 * 1024
+CACHE_ENTRIES = 1_000_000
+"""State entries the committing thread keeps in memory (about 100 MB at most)."""
+
+
+class SqliteStore(Store):
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = str(path)
+        self.memory = self.path == ":memory:"
+        self._local = threading.local()
+        self._owner = threading.get_ident()
+        self._readonly = readonly
+        self._writer = self._connect()
+        if not readonly:
+            self._writer.executescript(_SCHEMA)
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._cache: dict[bytes, bytes | None] = {}
+        """State values as of the last commit, for the committing thread's reads."""
+
+    def claim_writer(self) -> None:
+        """Make the calling thread the one that executes and commits blocks."""
+        self._owner = threading.get_ident()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self._readonly:
+                conn = sqlite3.connect(
+                    f"file:{self.path}?mode=ro", uri=True, check_same_thread=False,
+                    isolation_level=None,
+                )
+            else:
+                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        """The calling thread's connection (the writer's for the owner and in-memory stores)."""
+        if self.memory or threading.get_ident() == self._owner:
+            return self._writer
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[object, ...] | None:
+        try:
+            return self._conn().execute(sql, args).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"read failed: {exc}") from exc
+
+    # -- state ---------------------------------------------------------------
+
+    def get(self, key: bytes) -> bytes | None:
+        own = self.memory or threading.get_ident() == self._owner
+        if own:
+            try:
+                return self._cache[key]
+            except KeyError:
+                pass
+        row = self._one("SELECT value FROM state WHERE key = ?", (key,))
+        value = None if row is None else row[0]
+        if own:
+            self._remember(key, value)
+        return value
+
+    def _remember(self, key: bytes, value: bytes | None) -> None:
+        cache = self._cache
+        if len(cache) >= CACHE_ENTRIES:
+            for stale in list(itertools.islice(cache, CACHE_ENTRIES // 4)):
+                del cache[stale]
+        cache[key] = value
+
+    def scan(self, start: bytes, end: bytes) -> Iterator[tuple[bytes, bytes]]:
+        try:
+            rows = self._conn().execute(
+                "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key", (start, end)
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"scan failed: {exc}") from exc
+        yield from rows
+
+    # -- chain ---------------------------------------------------------------
+
+    def head(self) -> BlockHeader | None:
+        row = self._one("SELECT header FROM blocks ORDER BY height DESC LIMIT 1", ())
+        return None if row is None else _header(row[0])
+
+    def block(self, height: int) -> StoredBlock | None:
+        row = self._one("SELECT header, txs, receipts FROM blocks WHERE height = ?", (height,))
+        if row is None:
+            return None
+        header, txs, receipts = row
+        envelopes = encoding.decode(txs, max_size=_MAX_BLOCK)
+        values = encoding.decode(receipts, max_size=_MAX_BLOCK)
+        return StoredBlock(_header(header), envelopes, tuple(Receipt.from_value(v) for v in values))
+
+    def height_of_hash(self, block_hash: bytes) -> int | None:
+        row = self._one("SELECT height FROM blocks WHERE hash = ?", (block_hash,))
+        return None if row is None else row[0]
+
+    def locate(self, tx_id: bytes) -> tuple[int, int] | None:
+        row = self._one("SELECT height, idx FROM txs WHERE id = ?", (tx_id,))
+        return None if row is None else (row[0], row[1])
+
+    def committed(self, tx_ids: Iterable[bytes]) -> set[bytes]:
+        ids = list(tx_ids)
+        found: set[bytes] = set()
+        conn = self._conn()
+        try:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    row[0] for row in conn.execute(f"SELECT id FROM txs WHERE id IN ({marks})", chunk)
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"read failed: {exc}") from exc
+        return found
+
+    def topic_hits(
+        self, topic: bytes, *, before: tuple[int, int] | None, limit: int
+    ) -> list[TopicHit]:
+        height, index = before if before is not None else (2**62, 0)
+        try:
+            rows = self._conn().execute(
+                "SELECT height, idx FROM topics WHERE topic = ? AND (height, idx) < (?, ?) "
+                "ORDER BY height DESC, idx DESC LIMIT ?",
+                (topic, height, index, limit),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"read failed: {exc}") from exc
+        return [TopicHit(h, i) for h, i in rows]
+
+    def commit(self, batch: CommitBatch) -> None:
+        header = batch.header
+        conn = self._writer
+        topic_rows = {
+            (topic, header.height, index)
+            for index, receipt in enumerate(batch.receipts)
+            for event in receipt.events
+            for topic in event.topics
+        }
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT INTO blocks (height, hash, header, txs, receipts) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        header.height,
+                        header.hash,
+                        header.encode(),
+                        encoding.encode(list(batch.envelopes)),
+                        encoding.encode([r.to_value() for r in batch.receipts]),
+                    ),
+                )
+                conn.executemany(
+                    "INSERT OR IGNORE INTO txs (id, height, idx) VALUES (?, ?, ?)",
+                    [(tx_id, header.height, i) for i, tx_id in enumerate(batch.tx_ids) if tx_id],
+                )
+                upserts = [(k, v) for k, v in batch.writes.items() if v is not None]
+                deletes = [(k,) for k, v in batch.writes.items() if v is None]
+                conn.executemany(
+                    "INSERT INTO state (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    upserts,
+                )
+                conn.executemany("DELETE FROM state WHERE key = ?", deletes)
+                conn.executemany("INSERT OR IGNORE INTO topics VALUES (?, ?, ?)", sorted(topic_rows))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._cache.clear()
+            raise StoreError(f"commit of block {header.height} failed: {exc}") from exc
+        for key, value in batch.writes.items():
+            self._remember(key, value)
+
+    # -- meta ------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> bytes | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else row[0]
+
+    def put_meta(self, key: str, value: bytes) -> None:
+        try:
+            self._writer.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"write failed: {exc}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        conn = self._conn()
+        if conn is self._writer or conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._writer.close()
+
+
+def _header(data: bytes) -> BlockHeader:
+    return BlockHeader.from_value(encoding.decode(data, max_size=4096))

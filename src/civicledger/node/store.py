@@ -1,0 +1,94 @@
+"""The store seam: where committed blocks, receipts, indexes and state live.
+
+``SqliteStore`` is the embedded default; PostgreSQL (roadmap step 5) implements
+the same class. A store commits a whole block — header, transactions,
+receipts, state writes and indexes — in one transaction, or nothing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from civicledger.core.block import BlockHeader, Receipt
+from civicledger.core.state import Writes
+
+
+@dataclass(frozen=True, slots=True)
+class CommitBatch:
+    """Everything one block changes, committed atomically."""
+
+    header: BlockHeader
+    envelopes: tuple[bytes, ...]
+    receipts: tuple[Receipt, ...]
+    writes: Writes
+    tx_ids: tuple[bytes, ...]
+    """Ids to index, aligned with ``envelopes``; a replayed duplicate is not indexed again."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlock:
+    header: BlockHeader
+    envelopes: tuple[bytes, ...]
+    receipts: tuple[Receipt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicHit:
+    height: int
+    index: int
+
+
+class Store(ABC):
+    """A node's durable storage. Reads are safe from any thread; one thread commits."""
+
+    @abstractmethod
+    def get(self, key: bytes) -> bytes | None: ...
+
+    @abstractmethod
+    def scan(self, start: bytes, end: bytes) -> Iterator[tuple[bytes, bytes]]: ...
+
+    @abstractmethod
+    def head(self) -> BlockHeader | None:
+        """The last committed header, or None before genesis."""
+
+    @abstractmethod
+    def block(self, height: int) -> StoredBlock | None: ...
+
+    @abstractmethod
+    def height_of_hash(self, block_hash: bytes) -> int | None: ...
+
+    @abstractmethod
+    def locate(self, tx_id: bytes) -> tuple[int, int] | None:
+        """(height, index) of a committed transaction."""
+
+    @abstractmethod
+    def committed(self, tx_ids: Iterable[bytes]) -> set[bytes]:
+        """Those of ``tx_ids`` that are already committed."""
+
+    @abstractmethod
+    def topic_hits(self, topic: bytes, *, before: tuple[int, int] | None, limit: int) -> list[TopicHit]:
+        """Transactions whose events name ``topic``, newest first, older than ``before``."""
+
+    @abstractmethod
+    def claim_writer(self) -> None:
+        """Make the calling thread the one that executes and commits blocks."""
+
+    @abstractmethod
+    def commit(self, batch: CommitBatch) -> None:
+        """Commit a block atomically and durably (fsync before returning)."""
+
+    @abstractmethod
+    def get_meta(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    def put_meta(self, key: str, value: bytes) -> None: ...
+
+    @abstractmethod
+    def reading(self) -> AbstractContextManager[None]:
+        """Reads on this thread inside the block see one consistent committed state."""
+
+    @abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,84 @@
+"""The civic command line, end to end on a demo ledger."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from civicledger.cli.main import cli
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("CIVIC_PASSPHRASE", "demo")
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, ["--data", str(tmp_path / "data"), *args])
+
+    assert invoke("init", "--demo").exit_code == 0
+    return invoke
+
+
+def test_demo_balances_transfer_show_and_verify(run):
+    listed = run("keys", "list")
+    assert "minji\tciv1" in listed.output
+    before = json.loads(run("balance", "minji").output)
+    assert before["balances"]["CIV"]["spendable"] == 10_000
+    assert before["balances"]["NW"]["spendable"] == 2_100
+
+    sent = run("tx", "token", "transfer", "--key", "minji",
+               "--arg", "currency=CIV", "--arg", "to=junho", "--arg", "amount=1500")
+    assert sent.exit_code == 0, sent.output
+    receipt = json.loads(sent.output)
+    assert receipt["status"] == "ok"
+    assert json.loads(run("balance", "junho", "--currency", "CIV").output)["balances"]["CIV"][
+        "spendable"] == 11_500
+
+    shown = run("tx", "show", receipt["tx_id"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["proof"]["verified"] is True
+
+    latest = json.loads(run("block", "latest", "--txs").output)
+    assert latest["height"] == receipt["height"]
+    assert run("block", latest["hash"]).exit_code == 0
+
+    verified = run("verify")
+    assert verified.exit_code == 0, verified.output
+    assert "1 transactions verified" in verified.output
+
+
+def test_refusals_have_codes_and_exit_codes(run):
+    short = run("tx", "token", "transfer", "--key", "minji",
+                "--arg", "currency=CIV", "--arg", "to=junho", "--arg", "amount=999999")
+    assert short.exit_code == 1
+    assert json.loads(short.output)["status"] == "insufficient_funds"
+
+    assert run("init", "--demo").exit_code == 4  # already initialised
+    missing = run("balance", "nobody")
+    assert missing.exit_code == 3 and "not_found" in missing.output
+    typo = run("balance", "civ1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq")
+    assert typo.exit_code == 2
+    unknown = run("tx", "token", "steal", "--key", "minji")
+    assert unknown.exit_code == 1 and "unknown_method" in unknown.output
+    bad_arg = run("tx", "token", "transfer", "--key", "minji", "--arg", "amount=lots")
+    assert bad_arg.exit_code == 2
+    assert run("tx", "show", "00" * 32).exit_code == 3
+    # only the refused transfer reached a block (with a failed receipt); nothing else did
+    assert json.loads(run("block", "latest").output)["height"] == 1
+
+
+def test_wrong_passphrase_is_refused(run, monkeypatch):
+    monkeypatch.setenv("CIVIC_PASSPHRASE", "wrong")
+    result = run("tx", "token", "transfer", "--key", "minji",
+                 "--arg", "currency=CIV", "--arg", "to=junho", "--arg", "amount=1")
+    assert result.exit_code == 5
+    assert "wrong_passphrase" in result.output
+
+
+def test_help_lists_commands():
+    result = CliRunner().invoke(cli, ["--help"])
+    for command in ("init", "up", "keys", "tx", "balance", "block", "verify", "bench"):
+        assert command in result.output
