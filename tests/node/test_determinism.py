@@ -15,13 +15,13 @@ def run_chain(registry, genesis, batches, path):
     store = SqliteStore(path)
     verifier = Verifier(threads=2)
     executed = execute_genesis(registry, store, genesis)
-    store.commit(executed.commit_batch())
+    store.commit(executed)
     headers = [executed.header]
     for batch in batches:
         store.claim_writer()
         executed = execute_block(registry, store, headers[-1], batch, verifier=verifier,
                                  committed=store.committed)
-        store.commit(executed.commit_batch())
+        store.commit(executed)
         headers.append(executed.header)
     verifier.close()
     store.close()

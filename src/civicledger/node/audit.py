@@ -65,7 +65,7 @@ def _replay(
     stored = store.block(0)
     if stored is None or stored.header != executed.header:
         return AuditReport(False, 0, 0, "genesis block does not match the genesis document")
-    replay.commit(executed.commit_batch())
+    replay.commit(executed)
     prev, count = executed.header, 0
     for height in range(1, head.height + 1):
         stored = store.block(height)
@@ -86,7 +86,7 @@ def _replay(
                 return AuditReport(False, height, count, f"block {height}: {field} differs on replay")
         if executed.header != header or executed.receipts != stored.receipts:
             return AuditReport(False, height, count, f"block {height}: header or receipts differ")
-        replay.commit(executed.commit_batch())
+        replay.commit(executed)
         prev, count = executed.header, count + len(stxs)
         if progress is not None:
             progress(height, head.height)

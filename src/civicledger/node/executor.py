@@ -20,24 +20,11 @@ from civicledger.contracts.framework import Registry
 from civicledger.core import merkle
 from civicledger.core.block import ZERO_HASH, BlockEnv, BlockHeader, Receipt
 from civicledger.core.errors import BadSignature, EncodingError, Rejection, Replayed
-from civicledger.core.state import Overlay, StateReader, Writes, next_state_root
+from civicledger.core.state import Overlay, StateReader, next_state_root
 from civicledger.core.tx import SignedTransaction, check_window
 from civicledger.node.ordering import Batch
 from civicledger.node.store import CommitBatch
 from civicledger.node.verifier import Verifier
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutedBlock:
-    header: BlockHeader
-    envelopes: tuple[bytes, ...]
-    receipts: tuple[Receipt, ...]
-    writes: Writes
-    indexed_ids: tuple[bytes, ...]
-    """Per transaction, its id if it consumed the id (valid signatures), else b''."""
-
-    def commit_batch(self) -> CommitBatch:
-        return CommitBatch(self.header, self.envelopes, self.receipts, self.writes, self.indexed_ids)
 
 
 def process_transaction(
@@ -70,7 +57,7 @@ def execute_block(
     *,
     verifier: Verifier,
     committed: Callable[[Iterable[bytes]], set[bytes]],
-) -> ExecutedBlock:
+) -> CommitBatch:
     env = BlockEnv(prev.chain_id, prev.height + 1, max(batch.time_ms, prev.time_ms), batch.proposer)
     valid = verifier.check(batch.txs)
     seen = committed(stx.id for stx in batch.txs)
@@ -92,7 +79,7 @@ def execute_block(
         receipt_root=merkle.root([r.encode() for r in receipts]),
         state_root=next_state_root(prev.state_root, overlay.writes),
     )
-    return ExecutedBlock(header, envelopes, tuple(receipts), overlay.writes, tuple(indexed))
+    return CommitBatch(header, envelopes, tuple(receipts), overlay.writes, tuple(indexed))
 
 
 # -- genesis ---------------------------------------------------------------------
@@ -122,7 +109,7 @@ class Genesis:
         return json.dumps(doc, sort_keys=True, ensure_ascii=False, indent=1).encode()
 
 
-def execute_genesis(registry: Registry, state: StateReader, genesis: Genesis) -> ExecutedBlock:
+def execute_genesis(registry: Registry, state: StateReader, genesis: Genesis) -> CommitBatch:
     env = BlockEnv(genesis.chain_id, 0, genesis.time_ms, "genesis")
     overlay = Overlay(state)
     try:
@@ -140,4 +127,4 @@ def execute_genesis(registry: Registry, state: StateReader, genesis: Genesis) ->
         receipt_root=merkle.EMPTY_ROOT,
         state_root=next_state_root(ZERO_HASH, overlay.writes),
     )
-    return ExecutedBlock(header, (), (), overlay.writes, ())
+    return CommitBatch(header, (), (), overlay.writes, ())

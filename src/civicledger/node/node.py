@@ -28,9 +28,9 @@ from civicledger.core.errors import (
     StoreError,
 )
 from civicledger.core.state import Overlay
-from civicledger.node.executor import ExecutedBlock, Genesis, execute_block, execute_genesis
+from civicledger.node.executor import Genesis, execute_block, execute_genesis
 from civicledger.node.ordering import Orderer, wall_clock_ms
-from civicledger.node.store import Store
+from civicledger.node.store import CommitBatch, Store
 from civicledger.node.verifier import Verifier
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def initialise(store: Store, registry: Registry, genesis: Genesis) -> BlockHeade
         raise StoreError("the store holds a chain already")
     executed = execute_genesis(registry, store, genesis)
     store.put_meta(GENESIS_META, genesis.to_json())
-    store.commit(executed.commit_batch())
+    store.commit(executed)
     return executed.header
 
 
@@ -93,7 +93,7 @@ class Node:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self.fault: BaseException | None = None
-        self._listeners: list[Callable[[ExecutedBlock], None]] = []
+        self._listeners: list[Callable[[CommitBatch], None]] = []
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -115,7 +115,7 @@ class Node:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def on_commit(self, listener: Callable[[ExecutedBlock], None]) -> None:
+    def on_commit(self, listener: Callable[[CommitBatch], None]) -> None:
         """Call ``listener`` on the executor thread after each durable commit."""
         self._listeners.append(listener)
 
@@ -186,7 +186,7 @@ class Node:
                     self.registry, self.store, self._head, batch,
                     verifier=self.verifier, committed=self.store.committed,
                 )
-                self.store.commit(executed.commit_batch())
+                self.store.commit(executed)
             except BaseException as fault:  # a node fault: stop committing, tell every waiter
                 log.exception("execution stopped at height %d", self._head.height + 1)
                 self.fault = fault
@@ -196,7 +196,7 @@ class Node:
             self._notify(executed)
         self._fail_waiters(NodeFault("the node is shutting down"))
 
-    def _notify(self, executed: ExecutedBlock) -> None:
+    def _notify(self, executed: CommitBatch) -> None:
         height = executed.header.height
         with self._lock:
             futures = [self._waiters.pop(r.tx_id, None) for r in executed.receipts]

@@ -18,14 +18,14 @@ from civicledger.core.state import Writes
 
 @dataclass(frozen=True, slots=True)
 class CommitBatch:
-    """Everything one block changes, committed atomically."""
+    """Everything one block changes, as the executor produced it; committed atomically."""
 
     header: BlockHeader
     envelopes: tuple[bytes, ...]
     receipts: tuple[Receipt, ...]
     writes: Writes
     tx_ids: tuple[bytes, ...]
-    """Ids to index, aligned with ``envelopes``; a replayed duplicate is not indexed again."""
+    """Per transaction, its id if it consumed the id (valid signatures), else b''."""
 
 
 @dataclass(frozen=True, slots=True)
