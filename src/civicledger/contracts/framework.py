@@ -35,6 +35,7 @@ from civicledger.core import encoding
 from civicledger.core.address import derived_address
 from civicledger.core.block import OK, BlockEnv, Event, Receipt
 from civicledger.core.errors import (
+    EncodingError,
     NodeFault,
     Rejection,
     Unauthorized,
@@ -164,6 +165,14 @@ class Contract:
         """Write this contract's initial state from its part of the genesis document."""
         if config:
             raise UnknownCall(f"contract {self.name} takes no genesis configuration")
+
+
+def _check_result(result: Any, contract: str, name: str) -> None:
+    """A result crosses into receipts and other contracts, so it must encode; else it is a bug."""
+    try:
+        encoding.encode(result)
+    except EncodingError:
+        raise TypeError(f"{contract}.{name} returned a value that cannot be encoded") from None
 
 
 def contract_account(name: str) -> bytes:
@@ -316,6 +325,7 @@ class Registry:
         events = len(ctx.scope.events)
         try:
             result = handler.function(cls(frame), **checked)
+            _check_result(result, contract, name)
         except BaseException:
             del ctx.scope.events[events:]  # a failed call's events go with its writes
             raise
@@ -330,18 +340,15 @@ class Registry:
         ``signers`` are verified addresses, the transaction's signer first.
         """
         scope = TxScope(env, tx_id, signers[0], frozenset(signers))
-        pending = state.child()  # merged only once the whole receipt is known to be ok
-        top = Context(self, pending, scope, sender=signers[0])
+        top = Context(self, state, scope, sender=signers[0])
         try:
             result = self.invoke(top, contract, method_name, args, readonly=False)
-            encoding.encode(result)
         except NodeFault:
             raise
         except Rejection as rejection:
             return Receipt(tx_id, rejection.code, rejection.message)
         except Exception as bug:  # noqa: BLE001 - a contract bug is deterministic: record it
             return Receipt(tx_id, "contract_error", f"{type(bug).__name__} in {contract}.{method_name}")
-        pending.merge_into_parent()
         return Receipt(tx_id, OK, "", tuple(scope.events), result)
 
     def read(self, state: Overlay, env: BlockEnv, contract: str, query_name: str,
