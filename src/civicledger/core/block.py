@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from civicledger.core import encoding, merkle
+from civicledger.core import encoding
 from civicledger.core.crypto import digest
 from civicledger.core.errors import EncodingError
 from civicledger.core.tx import SignedTransaction
@@ -139,6 +139,3 @@ class Block:
     header: BlockHeader
     txs: tuple[SignedTransaction, ...]
 
-
-def tx_root(envelopes: list[bytes]) -> bytes:
-    return merkle.root(envelopes)

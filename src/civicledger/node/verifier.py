@@ -52,7 +52,9 @@ class Verifier:
         todo: list[int] = []
         with self._lock:
             for i, stx in enumerate(txs):
-                if self._verified.pop(_cache_key(stx), 0) is None:
+                key = _cache_key(stx)
+                if key in self._verified:
+                    del self._verified[key]  # each admitted transaction executes once
                     results[i] = True
                 else:
                     todo.append(i)
