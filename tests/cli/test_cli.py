@@ -45,6 +45,12 @@ def test_demo_balances_transfer_show_and_verify(run):
     assert latest["height"] == receipt["height"]
     assert run("block", latest["hash"]).exit_code == 0
 
+    history = json.loads(run("history", "junho").output)
+    assert history[0]["tx_id"] == receipt["tx_id"]
+    assert history[0]["events"][0]["data"]["amount"] == 1500
+    assert run("history", "junho", "--before", "x").exit_code == 2
+    assert json.loads(run("history", "junho", "--before", f"{receipt['height']}:0").output) == []
+
     verified = run("verify")
     assert verified.exit_code == 0, verified.output
     assert "1 transactions verified" in verified.output
@@ -80,5 +86,5 @@ def test_wrong_passphrase_is_refused(run, monkeypatch):
 
 def test_help_lists_commands():
     result = CliRunner().invoke(cli, ["--help"])
-    for command in ("init", "up", "keys", "tx", "balance", "block", "verify", "bench"):
+    for command in ("init", "up", "keys", "tx", "balance", "history", "block", "verify", "bench"):
         assert command in result.output

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from civicledger.core import encoding, merkle
+from civicledger.core import merkle
 from civicledger.core.block import Receipt
 from civicledger.core.errors import (
     BadSignature,
@@ -25,13 +25,32 @@ from tests.node.conftest import CHAIN, make_genesis
 
 
 @pytest.fixture
-def node(tmp_path, accounts, registry):
-    store = SqliteStore(tmp_path / "ledger.db")
+def db(tmp_path, accounts, registry):
+    """The path of a ledger holding only the genesis block."""
+    path = tmp_path / "ledger.db"
+    store = SqliteStore(path)
     initialise(store, registry, make_genesis(accounts))
+    store.close()
+    return path
+
+
+@pytest.fixture
+def store(db):
+    store = SqliteStore(db)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def node(store, registry):
     node = Node(store, registry, SoloOrderer(max_wait_ms=5)).start()
     yield node
     node.stop()
-    store.close()
+
+
+def send(node, accounts, sender, recipient, amount):
+    stx = accounts.transfer(sender, recipient, amount).sign(accounts.keys[sender])
+    return node.submit(stx.envelope()).result(timeout=10)
 
 
 def balance(node, accounts, i):
@@ -96,9 +115,7 @@ def test_replay_is_refused(node, accounts):
     assert balance(node, accounts, 1) == 990
 
 
-def test_full_queue_answers_busy(tmp_path, accounts, registry):
-    store = SqliteStore(tmp_path / "ledger.db")
-    initialise(store, registry, make_genesis(accounts))
+def test_full_queue_answers_busy(store, accounts, registry):
     node = Node(store, registry, SoloOrderer(max_pending=2))  # not started: nothing drains
     envelopes = [accounts.transfer(1, 2, 1).sign(accounts.keys[1]).envelope() for _ in range(3)]
     results = node.submit_many(envelopes)
@@ -106,22 +123,19 @@ def test_full_queue_answers_busy(tmp_path, accounts, registry):
     node.submit_many(envelopes[:2])
     with pytest.raises(Busy):
         node.submit(envelopes[2])
-    store.close()
 
 
-def test_restart_resumes_and_verify_passes(tmp_path, accounts, registry):
-    path = tmp_path / "ledger.db"
-    store = SqliteStore(path)
-    initialise(store, registry, make_genesis(accounts))
+def test_restart_resumes_and_verify_passes(db, accounts, registry):
+    store = SqliteStore(db)
     with Node(store, registry, SoloOrderer(max_wait_ms=5)) as node:
         for i in range(5):
-            node.submit(accounts.transfer(1, 3, 10 + i).sign(accounts.keys[1]).envelope()).result(10)
+            send(node, accounts, 1, 3, 10 + i)
         head = node.head
     store.close()
-    store = SqliteStore(path)
+    store = SqliteStore(db)
     assert store.head() == head
     with Node(store, registry, SoloOrderer(max_wait_ms=5)) as node:
-        node.submit(accounts.transfer(3, 1, 1).sign(accounts.keys[3]).envelope()).result(10)
+        send(node, accounts, 3, 1, 1)
         assert node.head.height == head.height + 1
     report = verify_chain(store, registry)
     assert report.ok, report.problem
@@ -129,20 +143,35 @@ def test_restart_resumes_and_verify_passes(tmp_path, accounts, registry):
     store.close()
 
 
-def test_verify_detects_tampering(tmp_path, accounts, registry):
-    path = tmp_path / "ledger.db"
-    store = SqliteStore(path)
-    initialise(store, registry, make_genesis(accounts))
+def test_verify_detects_tampering(db, store, accounts, registry):
     with Node(store, registry, SoloOrderer(max_wait_ms=5)) as node:
-        node.submit(accounts.transfer(1, 2, 10).sign(accounts.keys[1]).envelope()).result(10)
+        send(node, accounts, 1, 2, 10)
     # Someone edits a stored receipt directly in the database: the replay must notice.
-    stored = store.block(1)
-    receipts = stored.receipts
-    forged = [Receipt(r.tx_id, "forged", r.message, r.events, r.result) for r in receipts]
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE blocks SET receipts = ? WHERE height = 1",
-                     (encoding.encode([r.to_value() for r in forged]),))
+    receipt = store.block(1).receipts[0]
+    forged = Receipt(receipt.tx_id, "forged", receipt.message, receipt.events, receipt.result)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE receipts SET receipt = ? WHERE height = 1 AND idx = 0",
+                     (forged.encode(),))
     report = verify_chain(store, registry)
     assert not report.ok
     assert report.height == 1
-    store.close()
+
+
+def test_account_history_is_newest_first_and_pages(node, accounts):
+    for amount in (5, 6, 7):
+        send(node, accounts, 1, 2, amount)
+    send(node, accounts, 3, 4, 1)  # concerns neither 1 nor 2
+    entries = node.history(accounts.address(2))
+    amounts = [e.events[0].data["amount"] for e in entries]
+    assert amounts == [7, 6, 5]
+    assert all(e.events[0].name == "Transferred" and e.receipt.ok for e in entries)
+    older = node.history(accounts.address(2), before=(entries[0].height, entries[0].index), limit=1)
+    assert [e.events[0].data["amount"] for e in older] == [6]
+    assert node.history(accounts.address(5)) == []
+
+
+def test_history_refuses_an_out_of_range_limit(node, accounts):
+    for limit in (0, 501):
+        with pytest.raises(UnknownCall) as refused:
+            node.history(accounts.address(1), limit=limit)
+        assert refused.value.code == "invalid_argument"

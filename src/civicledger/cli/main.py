@@ -33,10 +33,17 @@ from civicledger.core.errors import (
     NotFound,
     Rejection,
 )
+from civicledger.core.keyfile import unseal
 from civicledger.core.tx import Transaction
 from civicledger.node.audit import verify_chain
 from civicledger.node.executor import Genesis
-from civicledger.node.node import Node, find_transaction, initialise
+from civicledger.node.node import (
+    MAX_HISTORY_PAGE,
+    Node,
+    account_history,
+    find_transaction,
+    initialise,
+)
 from civicledger.node.ordering import SoloOrderer, wall_clock_ms
 from civicledger.node.sqlite_store import SqliteStore
 
@@ -51,9 +58,7 @@ def _exit_code(error: CivicError) -> int:
         return EXIT_KEY
     if isinstance(error, Rejection):
         return EXIT_REJECTED
-    if isinstance(error, NodeFault | WorkspaceError):
-        return EXIT_FAULT
-    return EXIT_FAULT
+    return EXIT_FAULT  # node, store and workspace faults
 
 
 def fail(error: CivicError) -> None:
@@ -228,15 +233,9 @@ def keys_import(state: State, name: str, keyfile: str) -> None:
     """Import an exported key file as NAME (checks the passphrase)."""
     with clear_errors():
         passphrase = _passphrase()
-        keypair = _unseal(Path(keyfile).read_bytes(), passphrase)
+        keypair = unseal(Path(keyfile).read_bytes(), passphrase)
         state.ws.save_key(name, keypair, passphrase)
         click.echo(addresses.to_text(addresses.address_of(keypair.public_key)))
-
-
-def _unseal(data: bytes, passphrase: str) -> KeyPair:
-    from civicledger.core.keyfile import unseal
-
-    return unseal(data, passphrase)
 
 
 @keys.command("export")
@@ -407,6 +406,35 @@ def balance(state: State, account: str, currency: str | None) -> None:
         rows = {s: _read(state, "token", "balance", {"currency": s, "account": address})
                 for s in symbols}
         click.echo(render.dumps({"account": address, "balances": rows}))
+
+
+@cli.command()
+@click.argument("account")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, MAX_HISTORY_PAGE))
+@click.option("--before", help="HEIGHT:INDEX of the oldest entry already seen (to page back).")
+@pass_state
+def history(state: State, account: str, limit: int, before: str | None) -> None:
+    """ACCOUNT's transactions (civ1… or a key name), newest first, with the events naming it."""
+    with clear_errors():
+        address = _account(state, account)
+        cursor = None
+        if before is not None:
+            height, sep, index = before.partition(":")
+            if not (sep and height.isdigit() and index.isdigit()):
+                raise click.BadParameter("use HEIGHT:INDEX, e.g. 12:0", param_hint="--before")
+            cursor = (int(height), int(index))
+        store = state.store()
+        try:
+            entries = account_history(store, address, before=cursor, limit=limit)
+        finally:
+            store.close()
+        click.echo(render.dumps([
+            {"height": e.height, "index": e.index, "time_ms": e.time_ms,
+             "tx_id": e.receipt.tx_id.hex(), "status": e.receipt.status,
+             "events": [{"contract": ev.contract, "name": ev.name, "data": dict(ev.data)}
+                        for ev in e.events]}
+            for e in entries
+        ]))
 
 
 @cli.command()

@@ -18,7 +18,7 @@ from typing import Any
 from civicledger.contracts.framework import Registry
 from civicledger.core import merkle
 from civicledger.core import tx as txs
-from civicledger.core.block import BlockHeader, Receipt
+from civicledger.core.block import BlockHeader, Event, Receipt
 from civicledger.core.errors import (
     BadSignature,
     CivicError,
@@ -26,6 +26,7 @@ from civicledger.core.errors import (
     NotFound,
     Replayed,
     StoreError,
+    UnknownCall,
 )
 from civicledger.core.state import Overlay
 from civicledger.node.executor import Genesis, execute_block, execute_genesis
@@ -45,6 +46,18 @@ class Committed:
     height: int
     index: int
     receipt: Receipt
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One transaction whose events concern an account."""
+
+    height: int
+    index: int
+    time_ms: int
+    receipt: Receipt
+    events: tuple[Event, ...]
+    """Those of the receipt's events that name the account."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +238,32 @@ class Node:
 
     def transaction(self, tx_id: bytes) -> TxRecord:
         return find_transaction(self.store, tx_id)
+
+    def history(self, account: bytes, *, before: tuple[int, int] | None = None,
+                limit: int = 50) -> list[HistoryEntry]:
+        return account_history(self.store, account, before=before, limit=limit)
+
+
+MAX_HISTORY_PAGE = 500
+
+
+def account_history(store: Store, account: bytes, *, before: tuple[int, int] | None = None,
+                    limit: int = 50) -> list[HistoryEntry]:
+    """Newest first, the transactions whose events name ``account`` (index lookups only).
+
+    Page backwards with ``before=(height, index)`` of the last entry seen.
+    """
+    if not 1 <= limit <= MAX_HISTORY_PAGE:
+        raise UnknownCall(f"limit must be 1 to {MAX_HISTORY_PAGE}", code="invalid_argument")
+    entries = []
+    with store.reading():
+        for hit in store.topic_hits(account, before=before, limit=limit):
+            receipt = store.receipt(hit.height, hit.index)
+            header = store.header(hit.height)
+            assert receipt is not None and header is not None
+            events = tuple(e for e in receipt.events if account in e.topics)
+            entries.append(HistoryEntry(hit.height, hit.index, header.time_ms, receipt, events))
+    return entries
 
 
 def find_transaction(store: Store, tx_id: bytes) -> TxRecord:

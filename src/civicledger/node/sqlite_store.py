@@ -29,9 +29,12 @@ CREATE TABLE IF NOT EXISTS blocks (
     height INTEGER PRIMARY KEY,
     hash BLOB NOT NULL UNIQUE,
     header BLOB NOT NULL,
-    txs BLOB NOT NULL,
-    receipts BLOB NOT NULL
+    txs BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS receipts (
+    height INTEGER NOT NULL, idx INTEGER NOT NULL, receipt BLOB NOT NULL,
+    PRIMARY KEY (height, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS txs (
     id BLOB PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL
 ) WITHOUT ROWID;
@@ -136,14 +139,27 @@ class SqliteStore(Store):
         row = self._one("SELECT header FROM blocks ORDER BY height DESC LIMIT 1", ())
         return None if row is None else _header(row[0])
 
+    def header(self, height: int) -> BlockHeader | None:
+        row = self._one("SELECT header FROM blocks WHERE height = ?", (height,))
+        return None if row is None else _header(row[0])
+
     def block(self, height: int) -> StoredBlock | None:
-        row = self._one("SELECT header, txs, receipts FROM blocks WHERE height = ?", (height,))
+        row = self._one("SELECT header, txs FROM blocks WHERE height = ?", (height,))
         if row is None:
             return None
-        header, txs, receipts = row
+        header, txs = row
         envelopes = encoding.decode(txs, max_size=_MAX_BLOCK)
-        values = encoding.decode(receipts, max_size=_MAX_BLOCK)
-        return StoredBlock(_header(header), envelopes, tuple(Receipt.from_value(v) for v in values))
+        try:
+            rows = self._conn().execute(
+                "SELECT receipt FROM receipts WHERE height = ? ORDER BY idx", (height,)
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"read failed: {exc}") from exc
+        return StoredBlock(_header(header), envelopes, tuple(_receipt(r[0]) for r in rows))
+
+    def receipt(self, height: int, index: int) -> Receipt | None:
+        row = self._one("SELECT receipt FROM receipts WHERE height = ? AND idx = ?", (height, index))
+        return None if row is None else _receipt(row[0])
 
     def height_of_hash(self, block_hash: bytes) -> int | None:
         row = self._one("SELECT height FROM blocks WHERE hash = ?", (block_hash,))
@@ -195,14 +211,12 @@ class SqliteStore(Store):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute(
-                    "INSERT INTO blocks (height, hash, header, txs, receipts) VALUES (?, ?, ?, ?, ?)",
-                    (
-                        header.height,
-                        header.hash,
-                        header.encode(),
-                        encoding.encode(list(batch.envelopes)),
-                        encoding.encode([r.to_value() for r in batch.receipts]),
-                    ),
+                    "INSERT INTO blocks (height, hash, header, txs) VALUES (?, ?, ?, ?)",
+                    (header.height, header.hash, header.encode(), encoding.encode(list(batch.envelopes))),
+                )
+                conn.executemany(
+                    "INSERT INTO receipts (height, idx, receipt) VALUES (?, ?, ?)",
+                    [(header.height, i, r.encode()) for i, r in enumerate(batch.receipts)],
                 )
                 conn.executemany(
                     "INSERT OR IGNORE INTO txs (id, height, idx) VALUES (?, ?, ?)",
@@ -261,6 +275,10 @@ class SqliteStore(Store):
                 conn.close()
             self._readers.clear()
         self._writer.close()
+
+
+def _receipt(data: bytes) -> Receipt:
+    return Receipt.from_value(encoding.decode(data, max_size=_MAX_BLOCK))
 
 
 def _header(data: bytes) -> BlockHeader:

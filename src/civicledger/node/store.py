@@ -55,7 +55,13 @@ class Store(ABC):
         """The last committed header, or None before genesis."""
 
     @abstractmethod
+    def header(self, height: int) -> BlockHeader | None: ...
+
+    @abstractmethod
     def block(self, height: int) -> StoredBlock | None: ...
+
+    @abstractmethod
+    def receipt(self, height: int, index: int) -> Receipt | None: ...
 
     @abstractmethod
     def height_of_hash(self, block_hash: bytes) -> int | None: ...
