@@ -11,6 +11,8 @@ holds addresses.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from civicledger.cli.workspace import Workspace
@@ -29,6 +31,21 @@ ORGS = (
     ("cafe", "공릉커피 Gongneung Coffee", ("merchant",)),
 )
 CITIZENS = ("minji", "junho", "seoyeon", "dohyun")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStep:
+    """One transaction of the demo's week of activity, signed with the demo keys."""
+
+    at_ms: int
+    """When it happens, in ms after the demo's start (the genesis time)."""
+    signer: str
+    """The demo key name that signs it, e.g. ``"minji"`` or ``"nowon-admin"``."""
+    contract: str
+    method: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    cosigners: tuple[str, ...] = ()
+    """Demo key names that co-sign it."""
 
 
 def create(workspace: Workspace, chain_id: str, time_ms: int) -> Genesis:
