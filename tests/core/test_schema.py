@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from typing import Any
 
 import pytest
 
+from civicledger.core.address import to_text
 from civicledger.core.errors import UnknownCall
 from civicledger.core.schema import (
     MAX_AMOUNT,
@@ -120,12 +122,16 @@ def test_common_aliases() -> None:
 def test_json_schemas() -> None:
     assert Int(1, 5).json_schema() == {"type": "integer", "minimum": 1, "maximum": 5}
     assert Bool().json_schema() == {"type": "boolean"}
-    assert Bytes(20, 20).json_schema() == {
+    assert Bytes(32, 32).json_schema() == {
         "type": "string",
         "format": "hex",
-        "minLength": 40,
-        "maxLength": 40,
+        "pattern": "^([0-9a-f]{2})*$",
+        "minLength": 64,
+        "maxLength": 64,
     }
+    address = Bytes(20, 20).json_schema()
+    assert address["format"] == "civ1-address"
+    assert re.fullmatch(address["pattern"][1:-1], to_text(bytes(range(20))))
     assert Text(12, r"[A-Z]+", low=2).json_schema() == {
         "type": "string",
         "minLength": 2,

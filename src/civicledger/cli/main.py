@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import threading
 import time
@@ -34,7 +33,9 @@ from civicledger.core.errors import (
     Rejection,
 )
 from civicledger.core.keyfile import unseal
-from civicledger.core.tx import Transaction
+from civicledger.core.tx import SignedTransaction, Transaction
+from civicledger.gateway.config import GatewayConfig
+from civicledger.gateway.server import DEFAULT_HOST, DEFAULT_PORT, server
 from civicledger.node.audit import verify_chain
 from civicledger.node.executor import Genesis
 from civicledger.node.node import (
@@ -155,26 +156,43 @@ def running_node(state: State, **orderer: Any) -> Iterator[Node]:
 
 @cli.command()
 @click.option("--demo", "use_demo", is_flag=True, help="Initialise with demo data if empty.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address the gateway listens on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port of the gateway.")
+@click.option("--rate-limit", default=0.0, show_default=True,
+              help="Requests per second per client (a batch counts its transactions); 0: none.")
 @click.option("--block-txs", default=2000, show_default=True, help="Cut a block at this many txs.")
 @click.option("--block-ms", default=20, show_default=True, help="...or after this many ms.")
 @pass_state
-def up(state: State, use_demo: bool, block_txs: int, block_ms: int) -> None:
-    """Start the node and keep it running until Ctrl-C."""
+def up(state: State, use_demo: bool, host: str, port: int, rate_limit: float, block_txs: int,
+       block_ms: int) -> None:
+    """Start the node with its HTTP gateway (API docs at /docs) until Ctrl-C."""
     with clear_errors():
         if not state.ws.initialised() and use_demo:
             _init(state, None, True, "civic-demo")
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        config = GatewayConfig(rate_per_s=rate_limit)
         with running_node(state, max_txs=block_txs, max_wait_ms=block_ms) as node:
+            gateway = server(node, host, port, config)
+            url = f"http://{host}:{port}"
+            state.ws.gateway_url.write_text(url + "\n")
             click.echo(f"node up: chain '{node.chain_id}', height {node.head.height}, "
-                       f"data {state.ws.root}  (Ctrl-C to stop)")
+                       f"data {state.ws.root}")
+            click.echo(f"gateway {url}  (API docs {url}/docs; Ctrl-C to stop)")
+            threading.Thread(target=_stop_on_fault, args=(node, gateway), daemon=True).start()
             try:
-                while not stop.wait(1.0):
-                    if node.fault is not None:
-                        raise NodeFault(f"node stopped: {node.fault}")
-            except KeyboardInterrupt:
-                pass
+                gateway.run()
+            finally:
+                state.ws.gateway_url.unlink(missing_ok=True)
+            if node.fault is not None:
+                raise NodeFault(f"node stopped: {node.fault}")
         click.echo("node stopped")
+
+
+def _stop_on_fault(node: Node, gateway: Any) -> None:
+    """Stop serving once the node stops committing: its answers would no longer be true."""
+    while not gateway.should_exit:
+        if node.fault is not None:
+            gateway.should_exit = True
+        time.sleep(0.5)
 
 
 # -- keys ----------------------------------------------------------------------------------------
@@ -326,16 +344,52 @@ def tx_send(state: State, contract: str, method: str, key_name: str, cosign: tup
         passphrase = _passphrase()
         signer = state.ws.load_key(key_name, passphrase)
         cosigners = [state.ws.load_key(name, passphrase) for name in cosign]
-        with running_node(state, max_wait_ms=1) as node:
-            stx = Transaction(
-                node.chain_id, contract, method, args, signer.public_key, os.urandom(16),
-                wall_clock_ms() + DEFAULT_TTL_MS, tuple(k.public_key for k in cosigners),
-            ).sign(signer, *cosigners)
-            committed = node.submit(stx.envelope()).result(timeout=60)
-        click.echo(render.dumps({"height": committed.height, "index": committed.index,
-                                 **render.receipt(committed.receipt)}))
-        if not committed.receipt.ok:
+        try:
+            with running_node(state, max_wait_ms=1) as node:
+                stx = _sign(node.chain_id, contract, method, args, signer, cosigners)
+                committed = node.submit(stx.envelope()).result(timeout=60)
+                shown = {"height": committed.height, "index": committed.index,
+                         **render.receipt(committed.receipt)}
+        except WorkspaceError as error:
+            if error.code != "node_running":
+                raise
+            shown = _send_to_gateway(state, contract, method, args, signer, cosigners)
+        click.echo(render.dumps(shown))
+        if shown["status"] != "ok":
             sys.exit(EXIT_REJECTED)
+
+
+def _sign(chain_id: str, contract: str, method: str, args: dict[str, Any], signer: KeyPair,
+          cosigners: list[KeyPair]) -> SignedTransaction:
+    return Transaction(
+        chain_id, contract, method, args, signer.public_key, os.urandom(16),
+        wall_clock_ms() + DEFAULT_TTL_MS, tuple(k.public_key for k in cosigners),
+    ).sign(signer, *cosigners)
+
+
+def _send_to_gateway(state: State, contract: str, method: str, args: dict[str, Any],
+                     signer: KeyPair, cosigners: list[KeyPair]) -> dict[str, Any]:
+    """A node runs on this data directory: submit through its gateway instead."""
+    from civicledger.sdk import Client, ClientError, Unavailable
+
+    try:
+        url = state.ws.gateway_url.read_text().strip()
+    except FileNotFoundError:
+        raise WorkspaceError("a node runs here but its gateway address is unknown",
+                             code="node_running") from None
+    chain_id = json.loads(state.ws.genesis.read_bytes())["chain_id"]
+    stx = _sign(chain_id, contract, method, args, signer, cosigners)
+    with Client(url) as client:
+        try:
+            outcome = client.submit(stx, wait=True, timeout_ms=60_000)
+        except Unavailable as error:
+            raise NodeFault(error.message, code=error.code) from None
+        except ClientError as error:
+            raise Rejection(error.message, code=error.code) from None
+    if not outcome.committed:
+        raise NodeFault(f"transaction {outcome.tx_id} did not commit within 60 s", code="timeout")
+    assert outcome.receipt is not None
+    return {"height": outcome.height, "index": outcome.index, **outcome.receipt}
 
 
 @tx.command("show")

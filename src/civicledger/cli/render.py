@@ -5,19 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from civicledger.core.address import ADDRESS_SIZE, to_text
 from civicledger.core.block import BlockHeader, Receipt
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready copy of a ledger value."""
-    if isinstance(value, bytes):
-        return to_text(value) if len(value) == ADDRESS_SIZE else value.hex()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
+from civicledger.core.jsonform import plain
 
 
 def dumps(value: Any) -> str:

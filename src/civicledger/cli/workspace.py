@@ -43,6 +43,11 @@ class Workspace:
     def keys(self) -> Path:
         return self.root / "keys"
 
+    @property
+    def gateway_url(self) -> Path:
+        """Written by ``civic up`` while its gateway serves, so other commands can reach it."""
+        return self.root / "gateway.url"
+
     def initialised(self) -> bool:
         return self.db.exists()
 

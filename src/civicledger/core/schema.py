@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from civicledger.core import encoding
+from civicledger.core.address import ADDRESS_SIZE
 from civicledger.core.errors import UnknownCall
+
+ADDRESS_PATTERN = "^civ1[02-9ac-hj-np-z]{38}$"
+"""What an address looks like in JSON: its Bech32 text."""
 
 MAX_AMOUNT = 2**63 - 1
 """Largest amount of any currency in minor units; supplies stay below it too."""
@@ -77,9 +81,12 @@ class Bytes(Spec):
         return value
 
     def json_schema(self) -> dict[str, Any]:
+        if self.low == self.high == ADDRESS_SIZE:
+            return {"type": "string", "format": "civ1-address", "pattern": ADDRESS_PATTERN}
         return {
             "type": "string",
             "format": "hex",
+            "pattern": "^([0-9a-f]{2})*$",
             "minLength": 2 * self.low,
             "maxLength": 2 * self.high,
         }

@@ -170,3 +170,17 @@ def check_window(stx: SignedTransaction, chain_id: str, now_ms: int) -> None:
             f"expiry {stx.tx.expires} is more than {MAX_TTL_MS // 3_600_000} h ahead",
             code="expiry_too_far",
         )
+
+
+def peek_id(envelope: bytes) -> bytes | None:
+    """The id an envelope's body would have, without the full checks; None if unreadable.
+
+    For bookkeeping at the edges (labelling a refused submission); never a verdict.
+    """
+    try:
+        value = encoding.decode_trusted(envelope)
+    except Exception:  # noqa: BLE001 - any unreadable input simply has no id
+        return None
+    if type(value) is not tuple or len(value) != 2 or type(value[0]) is not bytes:
+        return None
+    return digest(TX_ID_TAG, value[0])

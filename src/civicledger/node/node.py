@@ -136,6 +136,16 @@ class Node:
     def head(self) -> BlockHeader:
         return self._head
 
+    @property
+    def running(self) -> bool:
+        """True while the executor thread commits blocks."""
+        return self._thread is not None and self._thread.is_alive() and self.fault is None
+
+    def is_pending(self, tx_id: bytes) -> bool:
+        """True while an admitted transaction waits for its block."""
+        with self._lock:
+            return tx_id in self._waiters
+
     # -- admission -------------------------------------------------------------
 
     def submit(self, envelope: bytes) -> Future[Committed]:

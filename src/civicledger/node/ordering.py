@@ -37,7 +37,13 @@ class Orderer(ABC):
         """The next batch in the total order, or None if none is ready within ``timeout`` s."""
 
     @abstractmethod
-    def pending(self) -> int: ...
+    def pending(self) -> int:
+        """Transactions queued and not yet in a batch."""
+
+    @property
+    @abstractmethod
+    def capacity(self) -> int:
+        """The most that may be pending; more is refused as Busy."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -105,6 +111,10 @@ class SoloOrderer(Orderer):
 
     def pending(self) -> int:
         return len(self._queue)
+
+    @property
+    def capacity(self) -> int:
+        return self.max_pending
 
     def close(self) -> None:
         with self._ready:

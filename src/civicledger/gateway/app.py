@@ -1,0 +1,89 @@
+"""The gateway application: one node, its routers, errors, limits and metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+
+from civicledger import __version__
+from civicledger.gateway import errors
+from civicledger.gateway.config import GatewayConfig
+from civicledger.gateway.events import EventHub
+from civicledger.gateway.limits import BodyLimit
+from civicledger.gateway.metrics import Metrics
+from civicledger.gateway.ratelimit import RateLimiter
+from civicledger.node.node import Node
+
+API_PREFIX = "/v1"
+BATCH_PATH = f"{API_PREFIX}/transactions/batch"
+
+DESCRIPTION = """\
+Every function of a CivicLedger node over HTTP.
+
+* **Clients sign.** Build a transaction, sign it with your Ed25519 key and submit
+  the envelope (base64). The gateway never holds anyone's key.
+* **Refusals carry a code.** Every error body is `{"error": {"code", "message"}}`;
+  the code is stable (`bad_signature`, `wrong_chain`, `expired`, `unknown_method`,
+  `busy`, `rate_limited`, …) and the message is for people.
+* **Bytes as text.** Addresses are `civ1…`, ids and hashes lowercase hex,
+  envelopes base64. Amounts are integers in minor units.
+* **Live events** stream over Server-Sent Events at `/v1/events`, resumable with
+  `Last-Event-ID`.
+"""
+
+
+@dataclass
+class Gateway:
+    """What every route needs, kept on ``app.state.gateway``."""
+
+    node: Node
+    config: GatewayConfig
+    hub: EventHub
+    metrics: Metrics
+    limiter: RateLimiter
+
+    def client_of(self, request: Request) -> str:
+        if self.config.trust_forwarded:
+            forwarded = request.headers.get("x-forwarded-for")
+            if forwarded:
+                return forwarded.split(",")[0].strip()
+        return request.client.host if request.client else "unknown"
+
+
+def create_app(node: Node, config: GatewayConfig | None = None) -> FastAPI:
+    """The FastAPI application for ``node`` (started or not; routes need it started)."""
+    from civicledger.gateway.routes import accounts, blocks, chain, contracts, stream, transactions
+
+    config = config or GatewayConfig()
+    gateway = Gateway(
+        node, config, EventHub(node.store, config.stream_queue), Metrics(node),
+        RateLimiter(config.rate_per_s, config.burst),
+    )
+    node.on_commit(gateway.hub.publish)
+    node.on_commit(gateway.metrics.on_commit)
+    app = FastAPI(
+        title="CivicLedger gateway", version=__version__, description=DESCRIPTION,
+        docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+        responses={
+            400: {"model": _error_model(), "description": "Refused: malformed, unsigned, expired, …"},
+            413: {"model": _error_model(), "description": "Body too large"},
+            422: {"model": _error_model(), "description": "Arguments off-schema"},
+            429: {"model": _error_model(), "description": "Rate limited; see Retry-After"},
+            503: {"model": _error_model(), "description": "Busy or faulted; see Retry-After"},
+        },
+    )
+    app.state.gateway = gateway
+    errors.install(app, gateway.metrics.refusal)
+    for module in (chain, transactions, blocks, accounts, contracts, stream):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(chain.ops)
+    app.add_middleware(BodyLimit, default=config.max_body_bytes,
+                       larger={BATCH_PATH: config.max_batch_bytes})
+    return app
+
+
+def _error_model() -> type:
+    from civicledger.gateway.models import ErrorBody
+
+    return ErrorBody

@@ -1,0 +1,67 @@
+"""Prometheus metrics of one node, as served at ``/metrics``.
+
+Commit latency is measured from a transaction's admission through this
+gateway to the moment its block is durable, so it includes ordering time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+
+from civicledger.node.node import Node
+from civicledger.node.store import CommitBatch
+
+disable_created_metrics()  # the *_created series only double the output
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self, node: Node) -> None:
+        self.registry = CollectorRegistry()
+        self._clock = time.monotonic
+        self._admitted: dict[bytes, float] = {}
+        self._lock = threading.Lock()
+        height = Gauge("civic_block_height", "Height of the last committed block",
+                       registry=self.registry)
+        height.set_function(lambda: node.head.height)
+        pending = Gauge("civic_pending_transactions", "Admitted transactions waiting for a block",
+                        registry=self.registry)
+        pending.set_function(node.orderer.pending)
+        self.committed = Counter("civic_committed_transactions", "Transactions committed in blocks",
+                                 ["status"], registry=self.registry)
+        self.blocks = Counter("civic_blocks", "Blocks committed", registry=self.registry)
+        self.latency = Histogram(
+            "civic_commit_latency_seconds", "From admission at the gateway to durable commit",
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.refused = Counter("civic_refused_requests", "Requests refused, by error code",
+                               ["code"], registry=self.registry)
+
+    def admitted(self, tx_ids: Iterable[bytes]) -> None:
+        now = self._clock()
+        with self._lock:
+            for tx_id in tx_ids:
+                self._admitted[tx_id] = now
+
+    def on_commit(self, batch: CommitBatch) -> None:
+        """Count a committed block (called on the executor thread)."""
+        now = self._clock()
+        self.blocks.inc()
+        ok = sum(1 for r in batch.receipts if r.ok)
+        if ok:
+            self.committed.labels("ok").inc(ok)
+        if len(batch.receipts) - ok:
+            self.committed.labels("rejected").inc(len(batch.receipts) - ok)
+        with self._lock:
+            started = [self._admitted.pop(r.tx_id, None) for r in batch.receipts]
+        for t0 in started:
+            if t0 is not None:
+                self.latency.observe(now - t0)
+
+    def refusal(self, code: str) -> None:
+        self.refused.labels(code).inc()

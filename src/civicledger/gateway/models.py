@@ -1,0 +1,229 @@
+"""Request and response bodies of the HTTP API, kept apart from core types.
+
+Bytes travel as text: addresses as ``civ1…``, hashes and ids as hex, signed
+envelopes as standard base64. Amounts are integers in minor units.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from civicledger.core.tx import MAX_TX_SIZE
+
+Hex32 = Field(pattern=r"^[0-9a-f]{64}$", description="32 bytes as lowercase hex")
+_ENVELOPE_TEXT = (MAX_TX_SIZE + 2) // 3 * 4
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ErrorDetail(Model):
+    code: str = Field(description="Stable machine-readable code, e.g. bad_signature")
+    message: str = Field(description="What went wrong, for people")
+
+
+class ErrorBody(Model):
+    error: ErrorDetail
+
+
+# -- transactions ------------------------------------------------------------------------------
+
+
+class SubmitRequest(Model):
+    envelope: str = Field(max_length=_ENVELOPE_TEXT, description="The signed envelope, base64")
+
+
+class BatchRequest(Model):
+    envelopes: list[str] = Field(min_length=1, max_length=5000,
+                                 description="Signed envelopes, base64, in the order to admit them")
+
+
+class TxState(StrEnum):
+    PENDING = "pending"
+    """Admitted and waiting for its block."""
+    COMMITTED = "committed"
+    """In a durable block; its receipt says whether the call succeeded."""
+    REFUSED = "refused"
+    """Refused before ordering; nothing changed."""
+
+
+class EventView(Model):
+    contract: str
+    name: str
+    data: dict[str, Any]
+
+
+class ReceiptView(Model):
+    tx_id: str
+    status: str = Field(description="'ok', or the code of the rejection recorded in the block")
+    message: str
+    result: Any = None
+    events: list[EventView]
+
+
+class SubmitResult(Model):
+    tx_id: str | None = Field(None, description="Absent when the envelope could not be read")
+    state: TxState
+    height: int | None = None
+    index: int | None = None
+    receipt: ReceiptView | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchResult(Model):
+    results: list[SubmitResult]
+    accepted: int
+    refused: int
+
+
+class CallView(Model):
+    chain_id: str
+    contract: str
+    method: str
+    args: dict[str, Any]
+    signer: str
+    cosigners: list[str]
+    nonce: str
+    expires_ms: int
+
+
+class TxView(Model):
+    tx_id: str
+    state: TxState
+    height: int | None = None
+    index: int | None = None
+    time_ms: int | None = None
+    block_hash: str | None = None
+    call: CallView | None = None
+    receipt: ReceiptView | None = None
+
+
+# -- blocks and proofs --------------------------------------------------------------------------
+
+
+class HeaderView(Model):
+    chain_id: str
+    height: int
+    hash: str
+    prev_hash: str
+    time_ms: int
+    proposer: str
+    tx_count: int
+    tx_root: str
+    receipt_root: str
+    state_root: str
+
+
+class BlockTx(Model):
+    tx_id: str
+    contract: str
+    method: str
+    signer: str
+    status: str
+
+
+class BlockView(Model):
+    header: HeaderView
+    transactions: list[BlockTx]
+
+
+class BlockList(Model):
+    blocks: list[HeaderView]
+
+
+class MerklePath(Model):
+    index: int
+    size: int
+    path: list[str] = Field(description="Sibling hashes, hex, from the leaf level up")
+
+
+class ProofView(Model):
+    tx_id: str
+    envelope: str = Field(description="The committed envelope, base64: its leaf is hashed from it")
+    height: int
+    index: int
+    proof: MerklePath
+    header: HeaderView
+    header_encoded: str = Field(description="The canonical header bytes, hex; its hash is the block hash")
+
+
+# -- accounts, contracts, governance ------------------------------------------------------------
+
+
+class Balance(Model):
+    currency: str
+    name: str
+    spendable: int
+    expired: int
+    decimals: int
+
+
+class BalancesView(Model):
+    account: str
+    balances: list[Balance]
+
+
+class HistoryItem(Model):
+    height: int
+    index: int
+    time_ms: int
+    tx_id: str
+    status: str
+    events: list[EventView]
+
+
+class HistoryView(Model):
+    account: str
+    entries: list[HistoryItem]
+    next_before: str | None = Field(None, description="Pass as `before` for the next, older page")
+
+
+class QueryRequest(Model):
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class QueryResult(Model):
+    result: Any = None
+
+
+class HandlerInfo(Model):
+    name: str
+    doc: str
+    roles: list[str]
+    args: dict[str, Any] = Field(description="JSON Schema of the arguments object")
+
+
+class EventInfo(Model):
+    name: str
+    fields: list[str]
+    topics: list[str]
+
+
+class ContractInfo(Model):
+    name: str
+    version: int
+    account: str
+    methods: list[HandlerInfo]
+    queries: list[HandlerInfo]
+    events: list[EventInfo]
+
+
+class ChainInfo(Model):
+    chain_id: str
+    head: HeaderView
+    contracts: list[str]
+
+
+class Health(Model):
+    status: str
+
+
+class Readiness(Model):
+    ready: bool
+    height: int
+    pending: int
+    reason: str = ""

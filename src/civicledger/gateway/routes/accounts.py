@@ -1,0 +1,79 @@
+"""Accounts: balances in every currency, history, roles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from civicledger.core.errors import UnknownCall
+from civicledger.gateway import models, views
+from civicledger.gateway.routes import gateway_of, parse_address, rate_limited
+from civicledger.node.node import MAX_HISTORY_PAGE
+
+router = APIRouter(tags=["accounts"], dependencies=[Depends(rate_limited)])
+
+Account = Annotated[str, Path(description="A civ1… address")]
+
+
+@router.get("/accounts/{account}/balances", response_model=models.BalancesView)
+def balances(request: Request, account: Account) -> models.BalancesView:
+    """What the account holds in each currency: spendable now, and expired (not spendable)."""
+    node = gateway_of(request).node
+    address = parse_address(account)
+    rows = []
+    for currency in node.query("token", "currencies", {}):
+        held = node.query("token", "balance", {"currency": currency["symbol"], "account": address})
+        rows.append(models.Balance(currency=currency["symbol"], name=currency["name"],
+                                   spendable=held["spendable"], expired=held["expired"],
+                                   decimals=currency["decimals"]))
+    return models.BalancesView(account=account, balances=rows)
+
+
+def _before(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    height, sep, index = text.partition(":")
+    if not (sep and height.isdigit() and index.isdigit()):
+        raise UnknownCall("before is HEIGHT:INDEX, as given in next_before", code="invalid_argument")
+    return int(height), int(index)
+
+
+def _mentions(data: dict[str, Any], currency: str) -> bool:
+    return currency in (data.get("currency"), data.get("from_currency"), data.get("to_currency"))
+
+
+@router.get("/accounts/{account}/history", response_model=models.HistoryView)
+def history(
+    request: Request,
+    account: Account,
+    before: Annotated[str | None, Query(pattern=r"^\d{1,18}:\d{1,9}$",
+                                        description="HEIGHT:INDEX to page back from")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_PAGE)] = 50,
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9]{1,11}$",
+                                          description="Only events about this currency")] = None,
+) -> models.HistoryView:
+    """Transactions whose events name the account, newest first (index lookups only)."""
+    node = gateway_of(request).node
+    entries = node.history(parse_address(account), before=_before(before), limit=limit)
+    items = []
+    for entry in entries:
+        events = [views.event(e) for e in entry.events]
+        if currency is not None:
+            events = [e for e in events if _mentions(e.data, currency)]
+            if not events:
+                continue
+        items.append(models.HistoryItem(height=entry.height, index=entry.index,
+                                        time_ms=entry.time_ms, tx_id=entry.receipt.tx_id.hex(),
+                                        status=entry.receipt.status, events=events))
+    last = entries[-1] if len(entries) == limit else None
+    return models.HistoryView(account=account, entries=items,
+                              next_before=f"{last.height}:{last.index}" if last else None)
+
+
+@router.get("/accounts/{account}/roles", response_model=list[list[str]])
+def roles(request: Request, account: Account) -> list[list[str]]:
+    """The account's roles as [role, organisation] pairs."""
+    node = gateway_of(request).node
+    result: list[list[str]] = node.query("governance", "roles_of", {"account": parse_address(account)})
+    return [list(r) for r in result]

@@ -1,0 +1,74 @@
+"""Blocks: the latest, a page of recent headers, one by height or hash."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from civicledger.core import tx as txs
+from civicledger.core.address import to_text
+from civicledger.core.errors import NotFound, UnknownCall
+from civicledger.gateway import models, views
+from civicledger.gateway.routes import gateway_of, rate_limited
+from civicledger.node.store import StoredBlock
+
+router = APIRouter(tags=["blocks"], dependencies=[Depends(rate_limited)])
+
+MAX_PAGE = 100
+
+
+def _view(block: StoredBlock) -> models.BlockView:
+    rows = []
+    for envelope, receipt in zip(block.envelopes, block.receipts, strict=True):
+        stx = txs.decode(envelope)
+        rows.append(models.BlockTx(tx_id=receipt.tx_id.hex(), contract=stx.tx.contract,
+                                   method=stx.tx.method, signer=to_text(stx.signer_addresses[0]),
+                                   status=receipt.status))
+    return models.BlockView(header=views.header(block.header), transactions=rows)
+
+
+@router.get("/blocks/latest", response_model=models.BlockView)
+def latest(request: Request) -> models.BlockView:
+    """The last committed block with its transactions."""
+    node = gateway_of(request).node
+    block = node.store.block(node.head.height)
+    assert block is not None
+    return _view(block)
+
+
+@router.get("/blocks", response_model=models.BlockList)
+def recent(
+    request: Request,
+    before: Annotated[int | None, Query(ge=1, description="Headers below this height")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+) -> models.BlockList:
+    """Recent block headers, newest first; page back with `before`."""
+    store = gateway_of(request).node.store
+    with store.reading():
+        head = store.head()
+        assert head is not None
+        top = head.height if before is None else min(head.height, before - 1)
+        headers = [store.header(h) for h in range(top, max(-1, top - limit), -1)]
+    return models.BlockList(blocks=[views.header(h) for h in headers if h is not None])
+
+
+@router.get("/blocks/{ref}", response_model=models.BlockView)
+def block(request: Request,
+          ref: Annotated[str, Path(description="A height, or a block hash (64 hex digits)")]
+          ) -> models.BlockView:
+    """One committed block, by height or hash, with its transactions."""
+    store = gateway_of(request).node.store
+    if ref.isdigit() and len(ref) <= 18:
+        height: int | None = int(ref)
+    elif len(ref) == 64:
+        try:
+            height = store.height_of_hash(bytes.fromhex(ref))
+        except ValueError:
+            raise UnknownCall("a block hash is 64 hex digits", code="invalid_argument") from None
+    else:
+        raise UnknownCall("give a block height or a 64-hex-digit hash", code="invalid_argument")
+    found = store.block(height) if height is not None else None
+    if found is None:
+        raise NotFound(f"no block {ref}", code="unknown_block")
+    return _view(found)

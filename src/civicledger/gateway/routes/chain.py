@@ -1,0 +1,55 @@
+"""The chain at a glance, health and readiness, and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from civicledger.gateway import models, views
+from civicledger.gateway.routes import gateway_of, rate_limited
+
+router = APIRouter(tags=["chain"], dependencies=[Depends(rate_limited)])
+ops = APIRouter(tags=["operations"])
+
+READY_PENDING_FRACTION = 0.9
+"""Not ready once the pending queue is this full: new work would be refused as busy."""
+
+
+@router.get("/chain", response_model=models.ChainInfo)
+def chain(request: Request) -> models.ChainInfo:
+    """The chain id, the latest block header and the contracts this chain runs."""
+    node = gateway_of(request).node
+    return models.ChainInfo(chain_id=node.chain_id, head=views.header(node.head),
+                            contracts=list(node.registry.contracts))
+
+
+@router.get("/health", response_model=models.Health)
+def health() -> models.Health:
+    """Liveness: the process answers."""
+    return models.Health(status="ok")
+
+
+@router.get("/ready", response_model=models.Readiness,
+            responses={503: {"model": models.Readiness, "description": "Not ready"}})
+def ready(request: Request, response: Response) -> models.Readiness:
+    """Readiness: the node commits blocks and its pending queue has room."""
+    node = gateway_of(request).node
+    pending = node.orderer.pending()
+    reason = ""
+    if node.fault is not None:
+        reason = f"the node stopped committing: {node.fault}"
+    elif not node.running:
+        reason = "the node is not running"
+    elif pending >= READY_PENDING_FRACTION * node.orderer.capacity:
+        reason = "the pending queue is nearly full"
+    if reason:
+        response.status_code = 503
+    return models.Readiness(ready=not reason, height=node.head.height, pending=pending, reason=reason)
+
+
+@ops.get("/metrics", response_class=Response,
+         responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
+def metrics(request: Request) -> Response:
+    """Height, committed transactions, pending queue, commit latency and refusals by code."""
+    data = generate_latest(gateway_of(request).metrics.registry)
+    return Response(data, media_type=CONTENT_TYPE_LATEST)
