@@ -67,6 +67,9 @@ def create_app(node: Node, config: GatewayConfig | None = None) -> FastAPI:
         docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
         responses={
             400: {"model": _error_model(), "description": "Refused: malformed, unsigned, expired, …"},
+            403: {"model": _error_model(), "description": "The signers lack a needed role"},
+            404: {"model": _error_model(), "description": "No such route, contract, block, …"},
+            409: {"model": _error_model(), "description": "Replayed, or in conflict with the state"},
             413: {"model": _error_model(), "description": "Body too large"},
             422: {"model": _error_model(), "description": "Arguments off-schema"},
             429: {"model": _error_model(), "description": "Rate limited; see Retry-After"},
