@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 
 from civicledger import __version__
 from civicledger.gateway import errors
+from civicledger.gateway.admission import Admission
 from civicledger.gateway.config import GatewayConfig
 from civicledger.gateway.events import EventHub
 from civicledger.gateway.limits import BodyLimit
@@ -42,6 +43,7 @@ class Gateway:
     hub: EventHub
     metrics: Metrics
     limiter: RateLimiter
+    admission: Admission
 
     def client_of(self, request: Request) -> str:
         if self.config.trust_forwarded:
@@ -58,7 +60,7 @@ def create_app(node: Node, config: GatewayConfig | None = None) -> FastAPI:
     config = config or GatewayConfig()
     gateway = Gateway(
         node, config, EventHub(node.store, config.stream_queue), Metrics(node),
-        RateLimiter(config.rate_per_s, config.burst),
+        RateLimiter(config.rate_per_s, config.burst), Admission(node, config.max_batch),
     )
     node.on_commit(gateway.hub.publish)
     node.on_commit(gateway.metrics.on_commit)

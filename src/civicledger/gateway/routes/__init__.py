@@ -24,8 +24,8 @@ def charge(request: Request, cost: int = 1) -> None:
                        headers={"Retry-After": gateway.limiter.retry_after(wait)})
 
 
-def rate_limited(request: Request) -> None:
-    """A router dependency: every request costs one."""
+async def rate_limited(request: Request) -> None:
+    """A router dependency: every request costs one (async: no thread hop per request)."""
     charge(request)
 
 

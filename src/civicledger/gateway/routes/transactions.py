@@ -12,7 +12,6 @@ from concurrent.futures import Future
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from civicledger.core import tx as txs
 from civicledger.core.errors import Busy, CivicError, EncodingError, NotFound
@@ -78,7 +77,7 @@ def _result(tx_id: bytes | None, outcome: Future[Committed] | CivicError) -> mod
 
 
 async def _admit(request: Request, envelopes: list[bytes]) -> list[Future[Committed] | CivicError]:
-    return await run_in_threadpool(gateway_of(request).node.submit_many, envelopes)
+    return await gateway_of(request).admission.submit(envelopes)
 
 
 @router.post(

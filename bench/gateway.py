@@ -1,0 +1,135 @@
+"""Signed transfers through the HTTP gateway: python -m bench.gateway [--accounts N] [--txs N]
+
+Starts a real node (``civic up``) as its own process on a fresh ledger whose
+genesis funds N accounts, pre-signs transfers here, then drives the API with
+aiohttp (the load generator runs in this process, not the node's):
+
+* the batch route: ``--batch`` envelopes per request, ``--batch-concurrency`` in flight;
+* the single route: one envelope per request, ``--concurrency`` in flight.
+
+Every request waits for commit, so latency is submit-to-durable-commit. Prints
+one line per route, each ending ``committed_tps=… p50_ms=… p99_ms=… success=…``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from civicledger.benchmark import bench_genesis, percentile, sign_transfers
+from civicledger.core.crypto import KeyPair
+
+CIVIC = str(Path(sys.executable).parent / "civic")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_node(data: Path, accounts: list[KeyPair]) -> tuple[subprocess.Popen, str]:
+    genesis = data.parent / "genesis.json"
+    genesis.write_bytes(bench_genesis(accounts, 1_000_000).to_json())
+    subprocess.run([CIVIC, "--data", str(data), "init", "--genesis", str(genesis)], check=True,
+                   stdout=subprocess.DEVNULL)
+    port = _free_port()
+    process = subprocess.Popen([CIVIC, "--data", str(data), "up", "--port", str(port)],
+                               stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process, url
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the node did not start")
+
+
+async def _drive(url: str, bodies: list[dict], path: str, concurrency: int,
+                 per_body: int) -> tuple[int, int, float, list[float]]:
+    """Post every body with ``concurrency`` in flight; (submitted, committed ok, seconds, latencies)."""
+    queue: asyncio.Queue[dict] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+    ok = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(url, connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=120)) as session:
+
+        async def worker() -> None:
+            nonlocal ok
+            while not queue.empty():
+                body = queue.get_nowait()
+                while True:
+                    started = time.perf_counter()
+                    async with session.post(path, params={"wait": "true", "timeout_ms": "60000"},
+                                            json=body) as response:
+                        data = await response.json()
+                    if response.status == 503:  # busy: retry as the answer says
+                        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                        continue
+                    break
+                elapsed = (time.perf_counter() - started) * 1000
+                results = data.get("results", [data])
+                committed = [r for r in results if r.get("state") == "committed"
+                             and r["receipt"]["status"] == "ok"]
+                ok += len(committed)
+                latencies.extend([elapsed] * len(results))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    return len(bodies) * per_body, ok, seconds, latencies
+
+
+def _line(route: str, submitted: int, ok: int, seconds: float, latencies: list[float]) -> str:
+    return (f"route={route} txs={submitted} seconds={seconds:.2f} "
+            f"committed_tps={ok / seconds:.0f} p50_ms={percentile(latencies, 0.5):.1f} "
+            f"p99_ms={percentile(latencies, 0.99):.1f} success={ok / max(1, submitted):.4f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--txs", type=int, default=20000, help="transfers per route")
+    parser.add_argument("--batch", type=int, default=500, help="envelopes per batch request")
+    parser.add_argument("--batch-concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=128, help="single-route requests in flight")
+    args = parser.parse_args()
+    keys = [KeyPair.generate() for _ in range(args.accounts)]
+    envelopes = [base64.b64encode(e).decode() for e in sign_transfers(keys, 2 * args.txs)]
+    batch_part, single_part = envelopes[:args.txs], envelopes[args.txs:]
+    with tempfile.TemporaryDirectory(prefix="civic-bench-") as tmp:
+        process, url = _start_node(Path(tmp) / "data", keys)
+        try:
+            batches = [{"envelopes": batch_part[i:i + args.batch]}
+                       for i in range(0, len(batch_part), args.batch)]
+            batch = asyncio.run(_drive(url, batches, "/v1/transactions/batch",
+                                       args.batch_concurrency, args.batch))
+            singles = [{"envelope": e} for e in single_part]
+            single = asyncio.run(_drive(url, singles, "/v1/transactions", args.concurrency, 1))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    print(f"accounts={args.accounts} batch={args.batch}x{args.batch_concurrency} "
+          f"single_concurrency={args.concurrency}")
+    print(_line("batch", *batch))
+    print(_line("single", *single))
+
+
+if __name__ == "__main__":
+    main()
