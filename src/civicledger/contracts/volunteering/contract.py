@@ -680,8 +680,11 @@ class Volunteering(Contract):
             raise Conflict(f"the activity is {activity.status}, not {status}", code=code)
 
     def _governance_org(self, org: str) -> dict[str, Any]:
-        record = self.ctx.query("governance", "org", org=org)
-        if not record["active"]:
+        try:
+            record = self.ctx.query("governance", "org", org=org)
+        except NotFound:
+            record = None
+        if record is None or not record["active"]:
             raise NotFound(f"no active organisation '{org}'", code="unknown_org")
         return record
 
