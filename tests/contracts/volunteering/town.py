@@ -116,7 +116,9 @@ class Town:
     def earn(self, volunteer: bytes, hours: int = 3, org: str = "welfare") -> int:
         """A whole activity for ``volunteer`` alone, rated 5; returns the certificate id."""
         manager = self.welfare_manager if org == "welfare" else self.school_manager
-        request = self.post(org=org, slots=1)
+        now = self.box.time_ms
+        request = self.post(org=org, slots=1, start_ms=now + DAY_MS,
+                            end_ms=now + DAY_MS + hours * HOUR_MS)
         assert self.apply(volunteer, request).ok
         self.to_deadline(request)
         self.ok(volunteer, "select", request=request)
@@ -125,8 +127,9 @@ class Town:
                        rating=5, tags=("punctual",))
 
 
-def make_town() -> Town:
-    who = {name: new_account() for name in NAMES}
+def make_town(who: dict[str, bytes] | None = None) -> Town:
+    """A fresh town; pass another town's ``who`` to run a second peer with the same accounts."""
+    who = dict(who) if who is not None else {name: new_account() for name in NAMES}
     text = {name: to_text(account) for name, account in who.items()}
     contract = to_text(CONTRACT)
     orgs = [
