@@ -195,6 +195,24 @@ def test_check_out_without_check_in_is_refused(town: Town) -> None:
     refused(town, "missing_signature", town.welfare_manager, "check_out", **args)
 
 
+def test_a_manager_cannot_verify_their_own_work(town: Town) -> None:
+    request = selected(town, town.welfare_manager)
+    town.to_start(request)
+    args = {"request": request, "volunteer": town.welfare_manager, "manager": town.welfare_manager}
+    refused(town, "self_verification", town.welfare_manager, "check_in", **args)
+    assert town.box.call(town.welfare_admin, "governance", "grant_role", org="welfare",
+                         account=town.minji, role="manager").ok
+    assert town.call(town.welfare_manager, "check_in", cosigners=(town.minji,),
+                     **{**args, "manager": town.minji}).ok
+    town.box.advance(HOUR_MS)
+    assert town.call(town.welfare_manager, "check_out", cosigners=(town.minji,),
+                     **{**args, "manager": town.minji}).ok
+    refused(town, "self_verification", town.welfare_manager, "confirm", request=request,
+            volunteer=town.welfare_manager, minutes=60, rating=5)
+    assert town.call(town.minji, "confirm", request=request, volunteer=town.welfare_manager,
+                     minutes=60, rating=5).ok
+
+
 # -- confirming, rejecting, disputes ---------------------------------------------------
 
 

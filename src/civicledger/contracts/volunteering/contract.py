@@ -370,6 +370,7 @@ class Volunteering(Contract):
         certificate. Returns the certificate id."""
         record, activity = self._activity(request, volunteer)
         self._require_manager(record.org, self.ctx.sender)
+        self._require_other(volunteer, self.ctx.sender)
         self._expect(activity, ActivityStatus.CHECKED_OUT, "not_checked_out")
         most = min(activity.worked_minutes, record.window_minutes)
         if minutes > most:
@@ -697,9 +698,16 @@ class Volunteering(Contract):
             raise Unauthorized(f"only a {MANAGER_ROLE} of '{org}' may do this", code="not_manager")
 
     def _require_cosigned(self, record: Request, volunteer: bytes, manager: bytes) -> None:
+        self._require_other(volunteer, manager)
         self.ctx.require_signed_by(volunteer, "volunteer")
         self.ctx.require_signed_by(manager, f"{MANAGER_ROLE} of '{record.org}'")
         self._require_manager(record.org, manager)
+
+    @staticmethod
+    def _require_other(volunteer: bytes, manager: bytes) -> None:
+        if volunteer == manager:
+            raise Unauthorized("a manager cannot verify their own volunteering",
+                               code="self_verification")
 
     def _applicants(self, request: int) -> list[bytes]:
         return [volunteer for _, volunteer in self.applicants.scan(request)]
