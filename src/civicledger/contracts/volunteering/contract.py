@@ -78,7 +78,7 @@ from civicledger.contracts.volunteering.records import (
 )
 from civicledger.core import address as addresses
 from civicledger.core import encoding
-from civicledger.core.crypto import digest
+from civicledger.core.crypto import digest as tagged_hash
 from civicledger.core.errors import (
     Conflict,
     LimitExceeded,
@@ -98,7 +98,7 @@ RecommendLimit = Annotated[int, Int(1, MAX_RECOMMENDATIONS)]
 
 def certificate_digest(certificate: Certificate) -> bytes:
     """What a copy of the certificate must hash to: its canonical encoding, domain-separated."""
-    return digest(CERTIFICATE_TAG, encoding.encode(certificate.to_value()))
+    return tagged_hash(CERTIFICATE_TAG, encoding.encode(certificate.to_value()))
 
 
 class Volunteering(Contract):
