@@ -132,6 +132,10 @@ class Notes(Contract):
         return [[key[1], text] for key, text in self.notes.scan(owner)]
 
     @query
+    def notes_after(self, owner: Address, slot: Count) -> list[Any]:
+        return [[key[1], text] for key, text in self.notes.scan(owner, after=(slot,), limit=2)]
+
+    @query
     def total(self) -> int:
         return self.counter
 
@@ -402,6 +406,10 @@ def test_map_scan_and_value_default(box: Sandbox) -> None:
     assert box.call(BOB, "notes", "write", slot=1, text="bob's").ok
     assert box.query("notes", "my_notes", owner=ALICE) == [[1, "a"], [2, "b"], [3, "c"]]
     assert box.query("notes", "my_notes", owner=BOB) == [[1, "bob's"]]
+    assert box.query("notes", "notes_after", owner=ALICE, slot=0) == [[1, "a"], [2, "b"]]
+    assert box.query("notes", "notes_after", owner=ALICE, slot=1) == [[2, "b"], [3, "c"]]
+    assert box.query("notes", "notes_after", owner=ALICE, slot=2**32 - 1) == []
+    assert box.query("notes", "notes_after", owner=BOB, slot=1) == []
     assert box.query("notes", "total") == 4
 
 

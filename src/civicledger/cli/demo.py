@@ -1,7 +1,8 @@
 """Demo data: a small city so that a newcomer sees a living ledger on first start.
 
 Organisations (Seoul city, the Nowon and Gangseo district offices, a welfare
-centre and a café), their admins and a few citizens get keys in the data
+centre, a café, a Gangseo school and a Gangseo bakery), their admins and a few
+citizens get keys in the data
 directory, sealed with the passphrase ``demo`` (for demos only). The genesis
 gives the city token CIV and two district coins modelled on Nowon's NW:
 700 per volunteer hour, 1 coin = 1 won, at most 50,000 held per person, each
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from civicledger.cli.workspace import Workspace
-from civicledger.core.address import address_of, to_text
+from civicledger.core.address import address_of, from_text, to_text
 from civicledger.core.crypto import KeyPair
 from civicledger.node.executor import Genesis
 
@@ -29,6 +30,8 @@ ORGS = (
     ("gangseo", "강서구청 Gangseo District Office", ("issuer", "verifier")),
     ("welfare", "노원복지관 Nowon Welfare Centre", ("operator",)),
     ("cafe", "공릉커피 Gongneung Coffee", ("merchant",)),
+    ("school", "강서초등학교 Gangseo Elementary School", ("manager",)),
+    ("bakery", "화곡베이커리 Hwagok Bakery", ("merchant",)),
 )
 CITIZENS = ("minji", "junho", "seoyeon", "dohyun")
 
@@ -48,13 +51,27 @@ class DemoStep:
     """Demo key names that co-sign it."""
 
 
+def key_names() -> list[str]:
+    """Every demo key: each organisation's admin, then the citizens."""
+    return [f"{org}-admin" for org, _, _ in ORGS] + list(CITIZENS)
+
+
 def create(workspace: Workspace, chain_id: str, time_ms: int) -> Genesis:
     """Make the demo keys and return the demo genesis document."""
     addresses: dict[str, str] = {}
-    for name in [f"{org}-admin" for org, _, _ in ORGS] + list(CITIZENS):
+    for name in key_names():
         keypair = KeyPair.generate()
         workspace.save_key(name, keypair, DEMO_PASSPHRASE, fast=True)
         addresses[name] = to_text(address_of(keypair.public_key))
+    return genesis_document(addresses, chain_id, time_ms)
+
+
+def genesis_document(addresses: Mapping[str, str], chain_id: str, time_ms: int) -> Genesis:
+    """The demo genesis for the given key addresses (``civ1…`` text by key name): a pure function,
+    so tests can build the same chain from keys they hold."""
+    # Imported here: each service's demo module imports DemoStep from this one.
+    from civicledger.cli import demo_volunteering
+
     orgs: list[dict[str, Any]] = []
     for org, title, roles in ORGS:
         admin = addresses[f"{org}-admin"]
@@ -76,7 +93,33 @@ def create(workspace: Workspace, chain_id: str, time_ms: int) -> Genesis:
         {"from": "NW", "to": "GS", "num": 1, "den": 1},
         {"from": "GS", "to": "NW", "num": 1, "den": 1},
     ]
-    return Genesis(chain_id, time_ms, {
+    contracts: dict[str, Any] = {
         "governance": {"orgs": orgs},
         "token": {"currencies": currencies, "balances": balances, "rates": rates},
-    })
+    }
+    address = lambda name: from_text(addresses[name])  # noqa: E731 - the services' addr(name)
+    for service in (demo_volunteering,):
+        contracts = merge_genesis(contracts, service.genesis(address))
+    return Genesis(chain_id, time_ms, contracts)
+
+
+def merge_genesis(base: Any, extra: Any) -> Any:
+    """``base`` with a service's ``extra`` genesis configuration folded in: maps merge key by key,
+    lists of maps with an ``id`` merge item by id (so a service can add roles to an existing
+    organisation), other lists are joined without repeating an item."""
+    if isinstance(base, Mapping) and isinstance(extra, Mapping):
+        merged = dict(base)
+        for key, value in extra.items():
+            merged[key] = merge_genesis(base[key], value) if key in base else value
+        return merged
+    if isinstance(base, list) and isinstance(extra, list):
+        by_id = {item["id"]: i for i, item in enumerate(base) if isinstance(item, Mapping) and "id" in item}
+        merged_list = list(base)
+        for item in extra:
+            if isinstance(item, Mapping) and item.get("id") in by_id:
+                i = by_id[item["id"]]
+                merged_list[i] = merge_genesis(merged_list[i], item)
+            elif item not in merged_list:
+                merged_list.append(item)
+        return merged_list
+    return extra

@@ -5,8 +5,9 @@ from __future__ import annotations
 from civicledger.contracts.framework import Contract, Registry
 from civicledger.contracts.governance import Governance
 from civicledger.contracts.token import Token
+from civicledger.contracts.volunteering import Volunteering
 
-CONTRACTS: tuple[type[Contract], ...] = (Governance, Token)
+CONTRACTS: tuple[type[Contract], ...] = (Governance, Token, Volunteering)
 
 
 def registry() -> Registry:

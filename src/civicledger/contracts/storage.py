@@ -158,10 +158,19 @@ class BoundMap:
     def __delitem__(self, key: Any) -> None:
         self._ctx.writable_state().delete(self._key(key))
 
-    def scan(self, *prefix: KeyPart, limit: int | None = None) -> Iterator[tuple[tuple[KeyPart, ...], Any]]:
-        """Entries whose key starts with ``prefix``, in key order, as (key parts, value)."""
+    def scan(
+        self, *prefix: KeyPart, limit: int | None = None, after: tuple[KeyPart, ...] = ()
+    ) -> Iterator[tuple[tuple[KeyPart, ...], Any]]:
+        """Entries whose key starts with ``prefix``, in key order, as (key parts, value).
+
+        ``after``: further key parts; start past the entry ``prefix + after`` and any key that
+        extends it (a page's last key, so the next page is an index lookup, not a walk).
+        """
         start = self._base + encode_key(prefix)
-        for n, (key, raw) in enumerate(self._ctx.state.scan(start, prefix_end(start))):
+        end = prefix_end(start)
+        if after:
+            start = prefix_end(self._base + encode_key((*prefix, *after)))
+        for n, (key, raw) in enumerate(self._ctx.state.scan(start, end)):
             if limit is not None and n >= limit:
                 return
             yield decode_key(key[len(self._base) :]), self._load(raw)

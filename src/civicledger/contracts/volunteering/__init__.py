@@ -1,0 +1,3 @@
+from civicledger.contracts.volunteering.contract import Volunteering
+
+__all__ = ["Volunteering"]
