@@ -158,10 +158,18 @@ class BoundMap:
     def __delitem__(self, key: Any) -> None:
         self._ctx.writable_state().delete(self._key(key))
 
-    def scan(self, *prefix: KeyPart, limit: int | None = None) -> Iterator[tuple[tuple[KeyPart, ...], Any]]:
-        """Entries whose key starts with ``prefix``, in key order, as (key parts, value)."""
+    def scan(self, *prefix: KeyPart, limit: int | None = None,
+             after: tuple[KeyPart, ...] | None = None) -> Iterator[tuple[tuple[KeyPart, ...], Any]]:
+        """Entries whose key starts with ``prefix``, in key order, as (key parts, value).
+
+        ``after`` (key parts following ``prefix``) pages on: only entries that sort after
+        every key starting with ``prefix + after`` are yielded, without reading those before.
+        """
         start = self._base + encode_key(prefix)
-        for n, (key, raw) in enumerate(self._ctx.state.scan(start, prefix_end(start))):
+        end = prefix_end(start)
+        if after is not None:
+            start = prefix_end(start + encode_key(after))
+        for n, (key, raw) in enumerate(self._ctx.state.scan(start, end)):
             if limit is not None and n >= limit:
                 return
             yield decode_key(key[len(self._base) :]), self._load(raw)
