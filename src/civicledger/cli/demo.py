@@ -31,6 +31,8 @@ ORGS = (
     ("cafe", "공릉커피 Gongneung Coffee", ("merchant",)),
 )
 CITIZENS = ("minji", "junho", "seoyeon", "dohyun")
+ORGS += (("airlab", "서울대기연구소 Seoul Air Research Lab", ()),)
+"""A consumer of city data: buys air-quality datasets and the hazard feed (incentives demo)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +50,23 @@ class DemoStep:
     """Demo key names that co-sign it."""
 
 
+def key_names() -> list[str]:
+    """The demo's key names: each organisation's admin, then the citizens."""
+    return [f"{org}-admin" for org, _, _ in ORGS] + list(CITIZENS)
+
+
 def create(workspace: Workspace, chain_id: str, time_ms: int) -> Genesis:
     """Make the demo keys and return the demo genesis document."""
     addresses: dict[str, str] = {}
-    for name in [f"{org}-admin" for org, _, _ in ORGS] + list(CITIZENS):
+    for name in key_names():
         keypair = KeyPair.generate()
         workspace.save_key(name, keypair, DEMO_PASSPHRASE, fast=True)
         addresses[name] = to_text(address_of(keypair.public_key))
+    return genesis_document(addresses, chain_id, time_ms)
+
+
+def genesis_document(addresses: Mapping[str, str], chain_id: str, time_ms: int) -> Genesis:
+    """The demo genesis for the given key addresses (civ1… text by key name)."""
     orgs: list[dict[str, Any]] = []
     for org, title, roles in ORGS:
         admin = addresses[f"{org}-admin"]
