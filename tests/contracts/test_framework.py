@@ -132,8 +132,8 @@ class Notes(Contract):
         return [[key[1], text] for key, text in self.notes.scan(owner)]
 
     @query
-    def notes_after(self, owner: Address, slot: Count) -> list[Any]:
-        return [[key[1], text] for key, text in self.notes.scan(owner, after=(slot,), limit=2)]
+    def notes_after(self, owner: Address, slot: Count, limit: Count = 2) -> list[Any]:
+        return [[key[1], text] for key, text in self.notes.scan(owner, after=(slot,), limit=limit)]
 
     @query
     def total(self) -> int:
@@ -411,6 +411,17 @@ def test_map_scan_and_value_default(box: Sandbox) -> None:
     assert box.query("notes", "notes_after", owner=ALICE, slot=2**32 - 1) == []
     assert box.query("notes", "notes_after", owner=BOB, slot=1) == []
     assert box.query("notes", "total") == 4
+
+
+def test_map_scan_pages_on_after_a_key(box: Sandbox) -> None:
+    for slot in (1, 2, 3, 5):
+        assert box.call(ALICE, "notes", "write", slot=slot, text=str(slot)).ok
+    assert box.call(ADMIN, "governance", "grant_role", org="city", account=BOB, role="writer").ok
+    assert box.call(BOB, "notes", "write", slot=0, text="bob's").ok
+    assert box.query("notes", "notes_after", owner=ALICE, slot=0) == [[1, "1"], [2, "2"]]
+    assert box.query("notes", "notes_after", owner=ALICE, slot=2) == [[3, "3"], [5, "5"]]
+    assert box.query("notes", "notes_after", owner=ALICE, slot=4, limit=9) == [[5, "5"]]
+    assert box.query("notes", "notes_after", owner=ALICE, slot=5) == []  # stays in the prefix
 
 
 # -- events ----------------------------------------------------------------------

@@ -34,6 +34,8 @@ ORGS = (
     ("bakery", "화곡베이커리 Hwagok Bakery", ("merchant",)),
 )
 CITIZENS = ("minji", "junho", "seoyeon", "dohyun")
+ORGS += (("airlab", "서울대기연구소 Seoul Air Research Lab", ()),)
+"""A consumer of city data: buys air-quality datasets and the hazard feed (incentives demo)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,7 @@ def genesis_document(addresses: Mapping[str, str], chain_id: str, time_ms: int) 
     """The demo genesis for the given key addresses (``civ1…`` text by key name): a pure function,
     so tests can build the same chain from keys they hold."""
     # Imported here: each service's demo module imports DemoStep from this one.
-    from civicledger.cli import demo_volunteering
+    from civicledger.cli import demo_incentives, demo_volunteering
 
     orgs: list[dict[str, Any]] = []
     for org, title, roles in ORGS:
@@ -98,7 +100,7 @@ def genesis_document(addresses: Mapping[str, str], chain_id: str, time_ms: int) 
         "token": {"currencies": currencies, "balances": balances, "rates": rates},
     }
     address = lambda name: from_text(addresses[name])  # noqa: E731 - the services' addr(name)
-    for service in (demo_volunteering,):
+    for service in (demo_incentives, demo_volunteering):
         contracts = merge_genesis(contracts, service.genesis(address))
     return Genesis(chain_id, time_ms, contracts)
 

@@ -159,7 +159,7 @@ class BoundMap:
         self._ctx.writable_state().delete(self._key(key))
 
     def scan(
-        self, *prefix: KeyPart, limit: int | None = None, after: tuple[KeyPart, ...] = ()
+        self, *prefix: KeyPart, limit: int | None = None, after: tuple[KeyPart, ...] | None = None
     ) -> Iterator[tuple[tuple[KeyPart, ...], Any]]:
         """Entries whose key starts with ``prefix``, in key order, as (key parts, value).
 

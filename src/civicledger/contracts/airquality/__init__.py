@@ -1,0 +1,3 @@
+from civicledger.contracts.airquality.contract import AirQuality
+
+__all__ = ["AirQuality"]

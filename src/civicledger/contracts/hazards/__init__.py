@@ -1,0 +1,3 @@
+from civicledger.contracts.hazards.contract import Hazards
+
+__all__ = ["Hazards"]

@@ -1,0 +1,3 @@
+from civicledger.contracts.incentives.contract import Incentives
+
+__all__ = ["Incentives"]

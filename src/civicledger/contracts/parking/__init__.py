@@ -1,0 +1,3 @@
+from civicledger.contracts.parking.contract import Parking
+
+__all__ = ["Parking"]

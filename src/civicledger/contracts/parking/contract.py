@@ -1,0 +1,311 @@
+"""Parking sharing: residents and businesses list spots, drivers book them, escrow settles.
+
+Who may list: a resident (``citizen`` role in any organisation, granted by a
+district office) or a business (``merchant`` role). A spot names a 500 m
+``Cell`` (never an address: the exact place is given to the driver off-chain),
+a price per hour and up to 16 availability windows of whole hours.
+
+A driver books whole hours inside one window (at most 24, starting in the
+future). Each booked hour of a spot is a state entry naming its booking, so
+two bookings can never hold the same hour (``double_booking``). The price is
+held in escrow in the registry, from the driver's own balance; it settles:
+
+* ``check_in`` (from 15 minutes before the start to 30 minutes after) then
+  ``check_out``: the owner is paid the price less the platform share, which
+  goes to the city treasury;
+* ``cancel`` by the driver at least two hours before the start: full refund;
+  later but before the start: half to the owner (less the platform share),
+  half back; ``cancel`` by the owner before the start: full refund;
+* ``no_show``, recorded by the owner once the grace period has passed without
+  a check-in: as a late cancellation.
+
+Cancelled and no-show bookings free their hours that have not begun. The
+registry's reward and fee parameters are unused here: the price is the spot's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civicledger.contracts.framework import Contract, EventSpec, method, query
+from civicledger.contracts.incentives.cells import Cell, Zone, zone_of
+from civicledger.contracts.incentives.client import CITIZEN_ROLE, load_service
+from civicledger.contracts.incentives.records import BPS, PageSize, Verification
+from civicledger.contracts.parking.records import (
+    CHECK_IN_EARLY_MS,
+    FREE_CANCEL_MS,
+    GRACE_MS,
+    HOUR_MS,
+    LATE_SHARE_BPS,
+    MAX_WINDOW_MS,
+    After,
+    Booking,
+    BookingId,
+    BookingStatus,
+    Hours,
+    Spot,
+    SpotId,
+    Windows,
+)
+from civicledger.contracts.storage import Map, Value
+from civicledger.core.errors import Conflict, LimitExceeded, NotFound, Rejection, Unauthorized
+from civicledger.core.schema import MAX_AMOUNT, Address, Amount, Name, Timestamp
+
+MERCHANT_ROLE = "merchant"
+
+
+class Parking(Contract):
+    name = "parking"
+
+    spots = Map("spot", Spot)               # (service, spot id) -> Spot
+    next_id = Value("next_id", 1)           # spot and booking ids, shared
+    by_zone = Map("by_zone")                # (service, zone, spot id) -> True while listed
+    by_owner = Map("by_owner")              # (service, owner, spot id) -> True
+    taken = Map("taken")                    # (service, spot id, hour start ms) -> booking id
+    bookings = Map("booking", Booking)      # (service, booking id) -> Booking
+    by_driver = Map("by_driver")            # (service, driver, booking id) -> True
+
+    SpotListed = EventSpec("SpotListed", ("service", "spot", "owner", "cell", "price_per_hour"),
+                           topics=("owner",))
+    SpotWithdrawn = EventSpec("SpotWithdrawn", ("service", "spot", "owner"), topics=("owner",))
+    Booked = EventSpec(
+        "Booked", ("service", "booking", "spot", "driver", "owner", "start_ms", "hours", "amount"),
+        topics=("driver", "owner"),
+    )
+    BookingChanged = EventSpec(
+        "BookingChanged", ("service", "booking", "driver", "owner", "status", "paid_owner",
+                           "refunded"),
+        topics=("driver", "owner"),
+    )
+
+    # -- provider methods --------------------------------------------------------
+
+    @method
+    def list_spot(self, service: Name, cell: Cell, price_per_hour: Amount, windows: Windows) -> int:
+        """List a spot with its hourly price and availability windows (by a resident or a
+        business); returns the spot id."""
+        load_service(self.ctx, service, self.name, active=True)
+        owner = self.ctx.sender
+        if not (self.ctx.has_role(owner, CITIZEN_ROLE) or self.ctx.has_role(owner, MERCHANT_ROLE)):
+            raise Unauthorized("only a resident (citizen) or a business (merchant) may list a spot",
+                               code="not_citizen")
+        now = self.ctx.env.time_ms
+        previous_end = now
+        for start, end in windows:
+            if start % HOUR_MS or end % HOUR_MS:
+                raise Rejection("availability windows start and end on whole hours",
+                                code="not_whole_hours")
+            if not previous_end <= start < end <= start + MAX_WINDOW_MS:
+                raise Rejection("windows lie in the future, in order, without overlapping, each "
+                                "at most 31 days long", code="bad_window")
+            previous_end = end
+        spot = self._next_id()
+        self.spots[service, spot] = Spot(owner, cell, price_per_hour, tuple(windows), True)
+        self.by_zone[service, zone_of(cell), spot] = True
+        self.by_owner[service, owner, spot] = True
+        self.emit(self.SpotListed, service=service, spot=spot, owner=owner, cell=cell,
+                  price_per_hour=price_per_hour)
+        return spot
+
+    @method
+    def withdraw_spot(self, service: Name, spot: SpotId) -> None:
+        """Take a spot off the list (by its owner); bookings made stay valid."""
+        stored = self._spot(service, spot)
+        if self.ctx.sender != stored.owner:
+            raise Unauthorized("only the spot's owner may withdraw it", code="not_owner")
+        if not stored.active:
+            raise Conflict(f"spot {spot} is withdrawn already", code="spot_withdrawn")
+        self.spots[service, spot] = stored.replace(active=False)
+        del self.by_zone[service, zone_of(stored.cell), spot]
+        self.emit(self.SpotWithdrawn, service=service, spot=spot, owner=stored.owner)
+
+    # -- driver methods ----------------------------------------------------------
+
+    @method
+    def book(self, service: Name, spot: SpotId, start_ms: Timestamp, hours: Hours) -> dict[str, Any]:
+        """Book ``hours`` whole hours of a spot from ``start_ms``, holding the price in escrow;
+        returns the booking id and the amount held."""
+        load_service(self.ctx, service, self.name, active=True)
+        stored = self._spot(service, spot)
+        driver = self.ctx.sender
+        if not stored.active:
+            raise Conflict(f"spot {spot} is withdrawn", code="spot_withdrawn")
+        if driver == stored.owner:
+            raise Conflict("an owner cannot book their own spot", code="own_spot")
+        if start_ms % HOUR_MS:
+            raise Rejection("a booking starts on a whole hour", code="not_whole_hours")
+        if start_ms < self.ctx.env.time_ms:
+            raise Conflict("a booking cannot start in the past", code="in_the_past")
+        end_ms = start_ms + hours * HOUR_MS
+        if not any(start <= start_ms and end_ms <= end for start, end in stored.windows):
+            raise Conflict("the booking lies outside the spot's availability windows",
+                           code="outside_window")
+        for hour in range(start_ms, end_ms, HOUR_MS):
+            if (service, spot, hour) in self.taken:
+                raise Conflict(f"spot {spot} is booked at {hour} already", code="double_booking")
+        amount = stored.price_per_hour * hours
+        if amount > MAX_AMOUNT:
+            raise LimitExceeded("the booking costs more than any amount can be", code="too_large")
+        booking = self._next_id()
+        for hour in range(start_ms, end_ms, HOUR_MS):
+            self.taken[service, spot, hour] = booking
+        self.ctx.call("incentives", "hold", service=service, amount=amount)
+        self.bookings[service, booking] = Booking(spot, driver, stored.owner, start_ms, hours, amount,
+                                                  BookingStatus.BOOKED)
+        self.by_driver[service, driver, booking] = True
+        self.emit(self.Booked, service=service, booking=booking, spot=spot, driver=driver,
+                  owner=stored.owner, start_ms=start_ms, hours=hours, amount=amount)
+        return {"booking": booking, "amount": amount}
+
+    @method
+    def check_in(self, service: Name, booking: BookingId) -> None:
+        """Arrive at a booked spot (by the driver), from 15 minutes before the start to 30
+        minutes after."""
+        stored = self._booking(service, booking)
+        self._require(stored.driver, "driver", "check in")
+        if stored.status != BookingStatus.BOOKED:
+            raise Conflict(f"booking {booking} is {stored.status}", code="wrong_status")
+        now = self.ctx.env.time_ms
+        if now < stored.start_ms - CHECK_IN_EARLY_MS:
+            raise Conflict("check-in opens 15 minutes before the booking starts", code="too_early")
+        if now > stored.start_ms + GRACE_MS:
+            raise Conflict("check-in closed 30 minutes after the booking started", code="too_late")
+        self._store(service, booking, stored.replace(status=BookingStatus.CHECKED_IN))
+
+    @method
+    def check_out(self, service: Name, booking: BookingId) -> int:
+        """Leave the spot (by the driver, or by the owner once the booking has ended): the owner
+        is paid; returns what the owner received."""
+        stored = self._booking(service, booking)
+        sender, now = self.ctx.sender, self.ctx.env.time_ms
+        if sender != stored.driver and not (sender == stored.owner and now >= stored.end_ms):
+            raise Unauthorized("only the booking's driver checks out (or the owner once it has "
+                               "ended)", code="not_your_booking")
+        if stored.status != BookingStatus.CHECKED_IN:
+            raise Conflict(f"booking {booking} is {stored.status}, not checked in",
+                           code="not_checked_in")
+        paid = self.ctx.call("incentives", "settle", service=service, payee=stored.owner,
+                             amount=stored.amount)
+        self._store(service, booking, stored.replace(status=BookingStatus.COMPLETED,
+                                                     paid_owner=paid))
+        return paid
+
+    @method
+    def cancel(self, service: Name, booking: BookingId) -> int:
+        """Cancel before the start (by the driver or the owner); returns the driver's refund."""
+        stored = self._booking(service, booking)
+        sender, now = self.ctx.sender, self.ctx.env.time_ms
+        if sender not in (stored.driver, stored.owner):
+            raise Unauthorized("only the booking's driver or the spot's owner may cancel it",
+                               code="not_your_booking")
+        if stored.status != BookingStatus.BOOKED:
+            raise Conflict(f"booking {booking} is {stored.status}", code="wrong_status")
+        if now >= stored.start_ms:
+            raise Conflict("a booking that has started cannot be cancelled", code="too_late")
+        full = sender == stored.owner or stored.start_ms - now >= FREE_CANCEL_MS
+        return self._unwind(service, booking, stored, BookingStatus.CANCELLED, full)
+
+    @method
+    def no_show(self, service: Name, booking: BookingId) -> int:
+        """Record that the driver never came (by the owner, after the grace period); returns
+        the driver's refund."""
+        stored = self._booking(service, booking)
+        self._require(stored.owner, "spot's owner", "record a no-show")
+        if stored.status != BookingStatus.BOOKED:
+            raise Conflict(f"booking {booking} is {stored.status}", code="wrong_status")
+        if self.ctx.env.time_ms <= stored.start_ms + GRACE_MS:
+            raise Conflict("the driver may still check in", code="too_early")
+        return self._unwind(service, booking, stored, BookingStatus.NO_SHOW, False)
+
+    # -- queries -----------------------------------------------------------------
+
+    @query
+    def terms(self) -> dict[str, str]:
+        """What the registry's parameters mean for a parking service: the spot sets the price."""
+        return {"verification": Verification.NONE, "reward": "", "fee": ""}
+
+    @query
+    def spot(self, service: Name, spot: SpotId) -> dict[str, Any]:
+        return self._spot(service, spot).describe(spot)
+
+    @query
+    def spots_in(self, service: Name, zone: Zone, after: After = 0,
+                 limit: PageSize = 50) -> list[dict[str, Any]]:
+        """Listed spots of a zone, by id, after the id ``after``."""
+        return [self.spots[service, key[2]].describe(key[2])
+                for key, _ in self.by_zone.scan(service, zone, after=(after,), limit=limit)]
+
+    @query
+    def spots_of(self, service: Name, owner: Address, after: After = 0,
+                 limit: PageSize = 50) -> list[dict[str, Any]]:
+        """An owner's spots, by id, after the id ``after``."""
+        return [self.spots[service, key[2]].describe(key[2])
+                for key, _ in self.by_owner.scan(service, owner, after=(after,), limit=limit)]
+
+    @query
+    def booking(self, service: Name, booking: BookingId) -> dict[str, Any]:
+        return self._booking(service, booking).describe(booking)
+
+    @query
+    def bookings_of(self, service: Name, driver: Address, after: After = 0,
+                    limit: PageSize = 50) -> list[dict[str, Any]]:
+        """A driver's bookings, by id, after the id ``after``."""
+        return [self.bookings[service, key[2]].describe(key[2])
+                for key, _ in self.by_driver.scan(service, driver, after=(after,), limit=limit)]
+
+    @query
+    def is_free(self, service: Name, spot: SpotId, start_ms: Timestamp, hours: Hours) -> bool:
+        """Whether every hour of the range is inside a window and not booked."""
+        stored = self._spot(service, spot)
+        end_ms = start_ms + hours * HOUR_MS
+        return (start_ms % HOUR_MS == 0 and stored.active
+                and any(s <= start_ms and end_ms <= e for s, e in stored.windows)
+                and all((service, spot, h) not in self.taken for h in range(start_ms, end_ms, HOUR_MS)))
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _next_id(self) -> int:
+        next_id = self.next_id
+        self.next_id = next_id + 1
+        return next_id
+
+    def _spot(self, service: str, spot: int) -> Spot:
+        stored = self.spots.get((service, spot))
+        if stored is None:
+            raise NotFound(f"no spot {spot} in '{service}'", code="unknown_spot")
+        return stored
+
+    def _booking(self, service: str, booking: int) -> Booking:
+        stored = self.bookings.get((service, booking))
+        if stored is None:
+            raise NotFound(f"no booking {booking} in '{service}'", code="unknown_booking")
+        return stored
+
+    def _require(self, account: bytes, who: str, what: str) -> None:
+        if self.ctx.sender != account:
+            raise Unauthorized(f"only the booking's {who} may {what}", code="not_your_booking")
+
+    def _unwind(self, service: str, booking: int, stored: Booking, status: BookingStatus,
+                full_refund: bool) -> int:
+        """Free the hours not yet begun, refund the driver and pay the owner their share."""
+        now = self.ctx.env.time_ms
+        for hour in range(stored.start_ms, stored.end_ms, HOUR_MS):
+            if hour >= now:
+                del self.taken[service, stored.spot, hour]
+        owner_part = 0 if full_refund else stored.amount * LATE_SHARE_BPS // BPS
+        refund = stored.amount - owner_part
+        paid = 0
+        if owner_part:
+            paid = self.ctx.call("incentives", "settle", service=service, payee=stored.owner,
+                                 amount=owner_part)
+        if refund:
+            self.ctx.call("incentives", "refund", service=service, payee=stored.driver,
+                          amount=refund)
+        self._store(service, booking, stored.replace(status=status, paid_owner=paid, refunded=refund))
+        return refund
+
+    def _store(self, service: str, booking: int, stored: Booking) -> None:
+        self.bookings[service, booking] = stored
+        self.emit(self.BookingChanged, service=service, booking=booking, driver=stored.driver,
+                  owner=stored.owner, status=stored.status, paid_owner=stored.paid_owner,
+                  refunded=stored.refunded)
