@@ -12,6 +12,8 @@ holds addresses.
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,9 +21,17 @@ from typing import Any
 from civicledger.cli.workspace import Workspace
 from civicledger.core.address import address_of, from_text, to_text
 from civicledger.core.crypto import KeyPair
-from civicledger.node.executor import Genesis
+from civicledger.core.errors import NodeFault
+from civicledger.core.tx import SignedTransaction, Transaction
+from civicledger.node.executor import Genesis, execute_block
+from civicledger.node.ordering import Batch
+from civicledger.node.store import Store
+from civicledger.node.verifier import Verifier
 
 DEMO_PASSPHRASE = "demo"
+DEMO_WEEK_MS = 8 * 24 * 3600 * 1000
+"""How far back the demo chain starts, so that its week of activity lies in the past."""
+STEP_TTL_MS = 10 * 60 * 1000
 THREE_YEARS_MS = 3 * 365 * 24 * 3600 * 1000
 
 ORGS = (
@@ -60,12 +70,68 @@ def key_names() -> list[str]:
 
 def create(workspace: Workspace, chain_id: str, time_ms: int) -> Genesis:
     """Make the demo keys and return the demo genesis document."""
-    addresses: dict[str, str] = {}
+    return create_with_keys(workspace, chain_id, time_ms)[0]
+
+
+def create_with_keys(workspace: Workspace, chain_id: str,
+                     time_ms: int) -> tuple[Genesis, dict[str, KeyPair]]:
+    """Make the demo keys; the demo genesis document and the keys by name (to sign the week)."""
+    keys: dict[str, KeyPair] = {}
     for name in key_names():
-        keypair = KeyPair.generate()
-        workspace.save_key(name, keypair, DEMO_PASSPHRASE, fast=True)
-        addresses[name] = to_text(address_of(keypair.public_key))
-    return genesis_document(addresses, chain_id, time_ms)
+        keys[name] = KeyPair.generate()
+        workspace.save_key(name, keys[name], DEMO_PASSPHRASE, fast=True)
+    addresses = {name: to_text(address_of(k.public_key)) for name, k in keys.items()}
+    return genesis_document(addresses, chain_id, time_ms), keys
+
+
+def week(keys: Mapping[str, KeyPair], start_ms: int) -> list[DemoStep]:
+    """Every service's week of activity, in time order (each service's own order kept)."""
+    from civicledger.cli import demo_incentives, demo_volunteering
+
+    def address(name: str) -> bytes:
+        return address_of(keys[name].public_key)
+
+    steps = [*demo_incentives.steps(address, start_ms), *demo_volunteering.steps(address, start_ms)]
+    return sorted(steps, key=lambda step: step.at_ms)
+
+
+def seed_week(store: Store, keys: Mapping[str, KeyPair], genesis: Genesis) -> int:
+    """Commit the week as blocks stamped with its own (past) times; returns the blocks added.
+
+    Each distinct moment of the week is one block. Every step must succeed: a refused step
+    means the demo and the contracts disagree, and is raised rather than hidden.
+    """
+    from civicledger.contracts.catalog import registry as default_registry
+
+    registry = default_registry()
+    head = store.head()
+    assert head is not None
+    verifier = Verifier(threads=1)
+    try:
+        blocks = 0
+        for at_ms, moment in itertools.groupby(week(keys, genesis.time_ms), key=lambda s: s.at_ms):
+            time_ms = genesis.time_ms + at_ms
+            signed = tuple(_sign(step, keys, genesis.chain_id, time_ms) for step in moment)
+            executed = execute_block(registry, store, head, Batch(time_ms, "demo", signed),
+                                     verifier=verifier, committed=store.committed)
+            for step, receipt in zip(signed, executed.receipts, strict=True):
+                if not receipt.ok:
+                    raise NodeFault(f"demo step {step.tx.contract}.{step.tx.method} was refused: "
+                                    f"{receipt.status}: {receipt.message}", code="demo_broken")
+            store.commit(executed)
+            head = executed.header
+            blocks += 1
+        return blocks
+    finally:
+        verifier.close()
+
+
+def _sign(step: DemoStep, keys: Mapping[str, KeyPair], chain_id: str, time_ms: int) -> SignedTransaction:
+    signer = keys[step.signer]
+    cosigners = [keys[name] for name in step.cosigners]
+    return Transaction(chain_id, step.contract, step.method, dict(step.args), signer.public_key,
+                       os.urandom(16), time_ms + STEP_TTL_MS, tuple(k.public_key for k in cosigners),
+                       ).sign(signer, *cosigners)
 
 
 def genesis_document(addresses: Mapping[str, str], chain_id: str, time_ms: int) -> Genesis:

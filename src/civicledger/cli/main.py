@@ -110,13 +110,16 @@ def _init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str)
     if genesis_file:
         genesis = Genesis.from_json(Path(genesis_file).read_bytes())
     elif use_demo:
-        genesis = demo.create(ws, chain_id, wall_clock_ms())
+        genesis, demo_keys = demo.create_with_keys(ws, chain_id, wall_clock_ms() - demo.DEMO_WEEK_MS)
     else:
         raise click.UsageError("give --demo or --genesis FILE")
     with ws.lock():
         store = SqliteStore(ws.db)
         try:
             header = initialise(store, default_registry(), genesis)
+            if use_demo and not genesis_file:
+                blocks = demo.seed_week(store, demo_keys, genesis)
+                click.echo(f"seeded a week of city services in {blocks} blocks")
         except BaseException:
             store.close()
             ws.db.unlink(missing_ok=True)
