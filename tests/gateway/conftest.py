@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from civicledger.contracts.catalog import registry as default_registry
 from civicledger.gateway import GatewayConfig, create_app
+from civicledger.node.blobs import BlobStore
 from civicledger.node.node import Node, initialise
 from civicledger.node.ordering import SoloOrderer
 from civicledger.node.sqlite_store import SqliteStore
@@ -46,8 +47,13 @@ def config() -> GatewayConfig:
 
 
 @pytest.fixture
-def api(node, config):
-    with TestClient(create_app(node, config)) as client:
+def blobs(tmp_path) -> BlobStore:
+    return BlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def api(node, config, blobs):
+    with TestClient(create_app(node, config, blobs=blobs)) as client:
         yield client
 
 

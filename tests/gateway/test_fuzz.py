@@ -19,8 +19,8 @@ from civicledger.gateway import create_app
 EXAMPLES = 30
 
 
-def test_the_api_honours_its_schema(node):
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(node))
+def test_the_api_honours_its_schema(node, blobs):
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(node, blobs=blobs))
     operations = [r.ok() for r in schema.exclude(path="/v1/events").get_all_operations()]
     assert len(operations) >= 15
     for operation in operations:

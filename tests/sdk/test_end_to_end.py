@@ -110,3 +110,16 @@ def test_the_cli_sends_through_the_running_node(server, client):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "ok"
     assert client.balances(newcomer.address_text)["CIV"]["spendable"] == 4
+
+
+def test_a_citizen_reports_a_hazard_with_a_photo_kept_off_chain(client, minji):
+    photo = b"\x89PNG\r\n\x1a\n" + b"sinkhole near Sanggye station" * 10
+    digest = client.upload(photo, "image/png")
+    outcome = client.call(minji, "hazards", "report", service="roads", category="sinkhole",
+                          cell="0412-1089", photo=digest)
+    assert outcome.ok
+    hazard = client.query("hazards", "hazard", service="roads", hazard=outcome.receipt["result"]["hazard"])
+    assert hazard["status"] == "reported"
+    call = client.transaction(outcome.tx_id)["call"]
+    assert call["args"]["photo"] == digest  # the chain holds the hash, the node the bytes
+    assert client.http.get(f"/blobs/{digest}").content == photo

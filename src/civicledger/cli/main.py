@@ -37,6 +37,7 @@ from civicledger.core.tx import SignedTransaction, Transaction
 from civicledger.gateway.config import GatewayConfig
 from civicledger.gateway.server import DEFAULT_HOST, DEFAULT_PORT, server
 from civicledger.node.audit import verify_chain
+from civicledger.node.blobs import BlobStore
 from civicledger.node.executor import Genesis
 from civicledger.node.node import (
     MAX_HISTORY_PAGE,
@@ -174,7 +175,7 @@ def up(state: State, use_demo: bool, host: str, port: int, rate_limit: float, bl
             _init(state, None, True, "civic-demo")
         config = GatewayConfig(rate_per_s=rate_limit)
         with running_node(state, max_txs=block_txs, max_wait_ms=block_ms) as node:
-            gateway = server(node, host, port, config)
+            gateway = server(node, host, port, config, BlobStore(state.ws.root / "blobs"))
             url = f"http://{host}:{port}"
             state.ws.gateway_url.write_text(url + "\n")
             click.echo(f"node up: chain '{node.chain_id}', height {node.head.height}, "

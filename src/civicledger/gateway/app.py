@@ -14,10 +14,12 @@ from civicledger.gateway.events import EventHub
 from civicledger.gateway.limits import BodyLimit
 from civicledger.gateway.metrics import Metrics
 from civicledger.gateway.ratelimit import RateLimiter
+from civicledger.node.blobs import MAX_BLOB_BYTES, BlobStore
 from civicledger.node.node import Node
 
 API_PREFIX = "/v1"
 BATCH_PATH = f"{API_PREFIX}/transactions/batch"
+BLOBS_PATH = f"{API_PREFIX}/blobs"
 
 DESCRIPTION = """\
 Every function of a CivicLedger node over HTTP.
@@ -44,6 +46,7 @@ class Gateway:
     metrics: Metrics
     limiter: RateLimiter
     admission: Admission
+    blobs: BlobStore | None
 
     def client_of(self, request: Request) -> str:
         if self.config.trust_forwarded:
@@ -53,14 +56,29 @@ class Gateway:
         return request.client.host if request.client else "unknown"
 
 
-def create_app(node: Node, config: GatewayConfig | None = None) -> FastAPI:
-    """The FastAPI application for ``node`` (started or not; routes need it started)."""
-    from civicledger.gateway.routes import accounts, blocks, chain, contracts, stream, transactions
+def create_app(node: Node, config: GatewayConfig | None = None, *,
+               blobs: BlobStore | None = None) -> FastAPI:
+    """The FastAPI application for ``node`` (started or not; routes need it started).
+
+    ``blobs``: where uploaded photos are kept; without it the blob routes answer 503.
+    """
+    from civicledger.gateway.routes import (
+        accounts,
+        blocks,
+        chain,
+        contracts,
+        stream,
+        transactions,
+    )
+    from civicledger.gateway.routes import (
+        blobs as blob_routes,
+    )
 
     config = config or GatewayConfig()
     gateway = Gateway(
         node, config, EventHub(node.store, config.stream_queue), Metrics(node),
         RateLimiter(config.rate_per_s, config.burst), Admission(node, config.max_batch),
+        blobs,
     )
     node.on_commit(gateway.hub.publish)
     node.on_commit(gateway.metrics.on_commit)
@@ -80,11 +98,11 @@ def create_app(node: Node, config: GatewayConfig | None = None) -> FastAPI:
     )
     app.state.gateway = gateway
     errors.install(app, gateway.metrics.refusal)
-    for module in (chain, transactions, blocks, accounts, contracts, stream):
+    for module in (chain, transactions, blocks, accounts, contracts, stream, blob_routes):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(chain.ops)
     app.add_middleware(BodyLimit, default=config.max_body_bytes,
-                       larger={BATCH_PATH: config.max_batch_bytes})
+                       larger={BATCH_PATH: config.max_batch_bytes, BLOBS_PATH: MAX_BLOB_BYTES})
     return app
 
 

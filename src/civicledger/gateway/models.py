@@ -218,6 +218,12 @@ class ChainInfo(Model):
     contracts: list[str]
 
 
+class BlobRef(Model):
+    sha256: str = Field(description="The blob's SHA-256 as hex: what goes on chain")
+    size: int
+    media_type: str
+
+
 class Health(Model):
     status: str
 

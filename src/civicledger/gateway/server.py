@@ -8,6 +8,7 @@ import uvicorn
 
 from civicledger.gateway.app import create_app
 from civicledger.gateway.config import GatewayConfig
+from civicledger.node.blobs import BlobStore
 from civicledger.node.node import Node
 
 DEFAULT_HOST = "127.0.0.1"
@@ -21,10 +22,10 @@ interval than Python's 5 ms lets the loop answer between the executor's steps
 
 
 def server(node: Node, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-           config: GatewayConfig | None = None) -> uvicorn.Server:
+           config: GatewayConfig | None = None, blobs: BlobStore | None = None) -> uvicorn.Server:
     """A uvicorn server for ``node``'s gateway; ``run()`` serves until SIGINT or SIGTERM."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    app = create_app(node, config)
+    app = create_app(node, config, blobs=blobs)
     return uvicorn.Server(uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False,
         http="httptools", loop="uvloop", timeout_graceful_shutdown=5,

@@ -241,6 +241,12 @@ class Client:
         return Inclusion(tx_id, header.height, proof.index, header.hash.hex(),
                          header.tx_root.hex(), header)
 
+    def upload(self, data: bytes, media_type: str = "application/octet-stream") -> str:
+        """Keep an image off the chain on the node; returns its SHA-256 (hex) to put on chain."""
+        result = self._request("POST", "/blobs", content=data, headers={"content-type": media_type})
+        digest: str = result["sha256"]
+        return digest
+
     # -- reads -----------------------------------------------------------------------------
 
     def query(self, contract: str, name: str, /, **args: Any) -> Any:
