@@ -55,6 +55,7 @@ class Gateway:
 
 def create_app(node: Node, config: GatewayConfig | None = None) -> FastAPI:
     """The FastAPI application for ``node`` (started or not; routes need it started)."""
+    from civicledger import web
     from civicledger.gateway.routes import accounts, blocks, chain, contracts, stream, transactions
 
     config = config or GatewayConfig()
@@ -83,6 +84,7 @@ def create_app(node: Node, config: GatewayConfig | None = None) -> FastAPI:
     for module in (chain, transactions, blocks, accounts, contracts, stream):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(chain.ops)
+    web.install(app)
     app.add_middleware(BodyLimit, default=config.max_body_bytes,
                        larger={BATCH_PATH: config.max_batch_bytes})
     return app
