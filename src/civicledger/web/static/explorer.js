@@ -11,7 +11,7 @@ function trim(body) {
 }
 
 function statusCell(status) {
-  return status === "ok" ? el("span", { class: "ok" }, t("status.ok")) : el("span", { class: "failed" }, status);
+  return status === "ok" ? el("span", { class: "ok" }, t("status.ok")) : el("span", { class: "failed", title: status }, t("status.failed"));
 }
 
 async function addBlock(block) {
