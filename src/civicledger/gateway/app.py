@@ -62,6 +62,7 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
 
     ``blobs``: where uploaded photos are kept; without it the blob routes answer 503.
     """
+    from civicledger import web
     from civicledger.gateway.routes import (
         accounts,
         blocks,
@@ -101,6 +102,7 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
     for module in (chain, transactions, blocks, accounts, contracts, stream, blob_routes):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(chain.ops)
+    web.install(app)
     app.add_middleware(BodyLimit, default=config.max_body_bytes,
                        larger={BATCH_PATH: config.max_batch_bytes, BLOBS_PATH: MAX_BLOB_BYTES})
     return app

@@ -1,0 +1,266 @@
+"""The portal's pages: the public explorer, the transparency dashboards and the browser wallet.
+
+Pages are rendered on the server from the node's own reads (the same ones the
+``/v1`` API answers from) and then kept live by small scripts in ``static/``.
+The wallet pages only serve the page: keys, signing and submission happen in
+the browser, against the public API, and the server never sees a private key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from civicledger.core import address as addresses
+from civicledger.core import tx as txs
+from civicledger.core.errors import CivicError, NotFound
+from civicledger.core.jsonform import plain
+from civicledger.gateway import views
+from civicledger.gateway.routes import gateway_of
+from civicledger.node.node import Node
+from civicledger.node.store import Store
+from civicledger.web import charts
+from civicledger.web.i18n import COOKIE, LANGUAGES, Translator, language_of, requested_language
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+LATEST_BLOCKS = 10
+LATEST_TXS = 10
+TX_SCAN_BLOCKS = 200
+"""How far back the home page looks for recent transactions (empty blocks are skipped)."""
+HISTORY_PAGE = 50
+SEOUL = timezone(timedelta(hours=9), "KST")
+COOKIE_MAX_AGE_S = 365 * 24 * 3600
+
+
+def seoul_time(time_ms: int) -> str:
+    """A block time as Seoul wall-clock time (the city's; block times are UTC milliseconds)."""
+    moment = datetime.fromtimestamp(time_ms / 1000, UTC).astimezone(SEOUL)
+    return moment.strftime("%Y-%m-%d %H:%M:%S KST")
+
+
+def amount(units: int, decimals: int = 0) -> str:
+    """Integer minor units as text with thousands separators: 1234567, 2 → ``12,345.67``."""
+    sign = "-" if units < 0 else ""
+    whole, part = divmod(abs(units), 10**decimals)
+    text = f"{sign}{whole:,}"
+    return f"{text}.{part:0{decimals}d}" if decimals else text
+
+
+def short(text: str, keep: int = 10) -> str:
+    """A long id or address cut in the middle for tables (the full text stays in the link)."""
+    return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-6:]}"
+
+
+templates.env.filters.update(seoul_time=seoul_time, amount=amount, short=short)
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Render ``name`` in the request's language, remembering a language switch in a cookie."""
+    language = language_of(request)
+    t = Translator(language)
+    response = templates.TemplateResponse(request, name, {
+        "t": t, "lang": language, "languages": LANGUAGES, "path": request.url.path, **context,
+    }, status_code=status)
+    if requested_language(request):
+        response.set_cookie(COOKIE, language, max_age=COOKIE_MAX_AGE_S, samesite="lax")
+    return response
+
+
+def not_found(request: Request, what: str) -> Response:
+    return render(request, "not_found.html", {"what": what}, status=404)
+
+
+def node_of(request: Request) -> Node:
+    return gateway_of(request).node
+
+
+# -- explorer -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TxRow:
+    tx_id: str
+    height: int
+    time_ms: int
+    contract: str
+    method: str
+    signer: str
+    status: str
+
+
+def _rows(store: Store, height: int) -> list[TxRow]:
+    block = store.block(height)
+    if block is None:
+        return []
+    rows = []
+    for envelope, receipt in zip(block.envelopes, block.receipts, strict=True):
+        stx = txs.decode(envelope)
+        rows.append(TxRow(receipt.tx_id.hex(), height, block.header.time_ms, stx.tx.contract,
+                          stx.tx.method, addresses.to_text(stx.signer_addresses[0]), receipt.status))
+    return rows
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    store = node_of(request).store
+    with store.reading():
+        head = store.head()
+        assert head is not None
+        lowest = max(-1, head.height - LATEST_BLOCKS)
+        headers = [store.header(h) for h in range(head.height, lowest, -1)]
+        latest: list[TxRow] = []
+        for height in range(head.height, max(-1, head.height - TX_SCAN_BLOCKS), -1):
+            header = store.header(height)
+            if header is not None and header.tx_count:
+                latest.extend(reversed(_rows(store, height)))
+            if len(latest) >= LATEST_TXS:
+                break
+    return render(request, "home.html", {
+        "head": head, "headers": [h for h in headers if h is not None], "txs": latest[:LATEST_TXS],
+    })
+
+
+@router.get("/blocks/{ref}", response_class=HTMLResponse)
+def block(request: Request, ref: str) -> Response:
+    store = node_of(request).store
+    with store.reading():
+        height = _block_height(store, ref)
+        found = store.header(height) if height is not None else None
+        rows = _rows(store, height) if found is not None and height is not None else []
+    if found is None:
+        return not_found(request, ref)
+    return render(request, "block.html", {"header": found, "block_hash": found.hash.hex(), "txs": rows})
+
+
+def _block_height(store: Store, ref: str) -> int | None:
+    if ref.isdigit() and len(ref) <= 18:
+        return int(ref)
+    try:
+        raw = bytes.fromhex(ref)
+    except ValueError:
+        return None
+    return store.height_of_hash(raw) if len(raw) == 32 else None
+
+
+@router.get("/tx/{tx_id}", response_class=HTMLResponse)
+def transaction(request: Request, tx_id: str) -> Response:
+    node = node_of(request)
+    try:
+        ident = bytes.fromhex(tx_id)
+        record = node.transaction(ident) if len(ident) == 32 else None
+    except (ValueError, NotFound):
+        record = None
+    if record is None:
+        pending = len(tx_id) == 64 and _is_pending(node, tx_id)
+        return render(request, "tx_pending.html", {"tx_id": tx_id}) if pending else not_found(request, tx_id)
+    receipt = views.receipt(record.receipt).model_dump()
+    return render(request, "tx.html", {
+        "tx_id": tx_id, "height": record.height, "index": record.index,
+        "time_ms": record.header.time_ms, "block_hash": record.header.hash.hex(),
+        "call": views.call(record.tx).model_dump(), "receipt": receipt,
+    })
+
+
+def _is_pending(node: Node, tx_id: str) -> bool:
+    try:
+        return node.is_pending(bytes.fromhex(tx_id))
+    except ValueError:
+        return False
+
+
+@router.get("/address/{account}", response_class=HTMLResponse)
+def account(request: Request, account: str) -> Response:
+    node = node_of(request)
+    try:
+        raw = addresses.from_text(account)
+    except addresses.AddressError:
+        return not_found(request, account)
+    balances = []
+    for currency in node.query("token", "currencies", {}):
+        held = node.query("token", "balance", {"currency": currency["symbol"], "account": raw})
+        balances.append({**held, "currency": currency["symbol"], "name": currency["name"],
+                         "decimals": currency["decimals"]})
+    history = [
+        {"height": e.height, "index": e.index, "time_ms": e.time_ms, "tx_id": e.receipt.tx_id.hex(),
+         "status": e.receipt.status, "events": [views.event(ev).model_dump() for ev in e.events]}
+        for e in node.history(raw, limit=HISTORY_PAGE)
+    ]
+    return render(request, "address.html", {"account": account, "balances": balances, "history": history})
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, q: str = "") -> Response:
+    """A transaction id, a block height or hash, or a civ1… address: go to its page."""
+    query = q.strip()
+    node = node_of(request)
+    if query.isdigit() and len(query) <= 18:
+        return RedirectResponse(f"/blocks/{int(query)}", status_code=303)
+    if query.lower().startswith(addresses.HRP + "1"):
+        try:
+            addresses.from_text(query.lower())
+        except addresses.AddressError as error:
+            return render(request, "not_found.html", {"what": query, "detail": str(error)}, status=404)
+        return RedirectResponse(f"/address/{query.lower()}", status_code=303)
+    if len(query) == 64:
+        text = query.lower()
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            return not_found(request, query)
+        if node.store.locate(raw) is not None or node.is_pending(raw):
+            return RedirectResponse(f"/tx/{text}", status_code=303)
+        if node.store.height_of_hash(raw) is not None:
+            return RedirectResponse(f"/blocks/{text}", status_code=303)
+    return not_found(request, query)
+
+
+# -- transparency ---------------------------------------------------------------------------------
+
+
+SERVICE_BARS = ("rewards_paid", "fees_collected", "platform_paid", "budget")
+DISTRICT_BARS = ("minted", "spent", "donated", "exchanged_out", "exchanged_in", "outstanding")
+
+
+@router.get("/transparency", response_class=HTMLResponse)
+def transparency(request: Request) -> Response:
+    """Every incentive service's money flows and every volunteering district's report."""
+    node = node_of(request)
+    t = Translator(language_of(request))
+    services = []
+    for service in node.query("incentives", "services_list", {"limit": 100}):
+        flows = service["flows"]
+        bars = [(t(f"flow.{k}"), flows[k]) for k in SERVICE_BARS]
+        chart = charts.bars(bars, t("chart.flows_of", name=service["title"]))
+        services.append({**plain(service), "chart": chart})
+    districts = []
+    for org in node.query("governance", "orgs_list", {}):
+        try:
+            report = node.query("volunteering", "district_report", {"district": org["id"]})
+        except CivicError:
+            continue  # an organisation that is not a volunteering district
+        bars = [(t(f"district.{k}"), report[k]) for k in DISTRICT_BARS]
+        districts.append({**report, "name": org.get("name", org["id"]),
+                          "chart": charts.bars(bars, t("chart.district_of", name=org["id"]))})
+    return render(request, "transparency.html", {"services": services, "districts": districts})
+
+
+# -- wallet ---------------------------------------------------------------------------------------
+
+
+@router.get("/wallet", response_class=HTMLResponse)
+def wallet(request: Request) -> Response:
+    return render(request, "wallet.html", {})
+
+
+@router.get("/wallet/send", response_class=HTMLResponse)
+def send(request: Request) -> Response:
+    currencies = node_of(request).query("token", "currencies", {})
+    return render(request, "send.html", {"currencies": currencies})
