@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from civicledger.core.encoding import MAX_DEPTH, MAX_INT, MIN_INT, decode, encode
+from civicledger.core.encoding import MAX_DEPTH, MAX_INT, MIN_INT, decode, encode, pack_pair
 from civicledger.core.errors import EncodingError
 
 LIMIT = 1 << 20
@@ -331,3 +331,9 @@ def test_encode_leaves_the_callers_value_alone() -> None:
 @given(st.binary(max_size=64))
 def test_arbitrary_bytes_get_the_verdict_of_re_encoding(data: bytes) -> None:
     assert verdict(data) == reference_verdict(data)
+
+
+@settings(max_examples=100)
+@given(st.binary(max_size=300), st.binary(max_size=70000))
+def test_pack_pair_is_the_encoding_of_the_pair(first: bytes, second: bytes) -> None:
+    assert pack_pair(first, second) == encode([first, second])

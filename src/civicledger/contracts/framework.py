@@ -169,6 +169,8 @@ class Contract:
 
 def _check_result(result: Any, contract: str, name: str) -> None:
     """A result crosses into receipts and other contracts, so it must encode; else it is a bug."""
+    if result is None:
+        return
     try:
         encoding.encode(result)
     except EncodingError:

@@ -111,7 +111,13 @@ class Map(Generic[V]):
     def __get__(self, contract: Contract | None, owner: type) -> Any:
         if contract is None:
             return self
-        return BoundMap(contract, self)
+        bound = BoundMap(contract, self)
+        # A contract instance serves one call with one Context: keep the bound map on it, so
+        # later uses in the same call find it as a plain attribute.
+        instance = getattr(contract, "__dict__", None)
+        if instance is not None:
+            instance[self.attribute] = bound
+        return bound
 
 
 class BoundMap:

@@ -13,7 +13,7 @@ names it as ``prev_hash``, so the headers form a chain a light client can check.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from civicledger.core import encoding
@@ -67,6 +67,9 @@ class Receipt:
     message: str = ""
     events: tuple[Event, ...] = ()
     result: Any = None
+    encoded: bytes = field(default=b"", init=False, compare=False, repr=False)
+    """The canonical bytes (derived on first ``encode``, then kept: the receipt root and
+    the store both need them)."""
 
     @property
     def ok(self) -> bool:
@@ -87,7 +90,9 @@ class Receipt:
         return cls(tx_id, status, message, tuple(Event.from_value(e) for e in events), result)
 
     def encode(self) -> bytes:
-        return encoding.encode(self.to_value())
+        if not self.encoded:
+            object.__setattr__(self, "encoded", encoding.encode(self.to_value()))
+        return self.encoded
 
 
 @dataclass(frozen=True, slots=True)

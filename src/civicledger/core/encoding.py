@@ -128,7 +128,17 @@ def _in_subset(value: Value, depth: int) -> bool:
 
 def encode(value: Value) -> bytes:
     """The canonical bytes of ``value``; raises EncodingError for values outside the subset."""
+    kind = type(value)
+    if kind in _PLAIN or (kind is int and MIN_INT <= value <= MAX_INT):
+        return msgpack.packb(value, use_bin_type=True)
     return msgpack.packb(_canon(value, 0), use_bin_type=True)
+
+
+def pack_pair(first: bytes, second: bytes) -> bytes:
+    """``encode([first, second])`` for two byte strings, without the general walk."""
+    if type(first) is not bytes or type(second) is not bytes:
+        raise EncodingError("pack_pair takes two byte strings")
+    return msgpack.packb((first, second), use_bin_type=True)
 
 
 def decode(data: bytes, *, max_size: int) -> Value:
