@@ -38,6 +38,8 @@ class Result:
     p99_ms: float
     blocks: int
     db_bytes: int
+    cpu_seconds: float = 0.0
+    """CPU time of the whole process (every thread) from first submission to last commit."""
 
     @property
     def tps(self) -> float:
@@ -48,6 +50,10 @@ class Result:
             f"committed_tps={self.tps:.0f} p50_ms={self.p50_ms:.1f} p99_ms={self.p99_ms:.1f} "
             f"success={self.committed_ok / max(1, self.submitted):.4f}"
         )
+
+    def cpu_line(self) -> str:
+        """CPU per transaction: steadier than tx/s on a machine shared with other work."""
+        return f"cpu_us_per_tx={self.cpu_seconds * 1e6 / max(1, self.submitted):.0f}"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -122,6 +128,7 @@ def run_transfers(*, accounts: int = 1000, count: int = 20000, batch: int = 500,
 
         node.start()
         started = time.perf_counter()
+        cpu_started = time.process_time()
         for i in range(0, count, batch):
             at = time.perf_counter()
             for result in node.submit_many(envelopes[i : i + batch]):
@@ -133,6 +140,7 @@ def run_transfers(*, accounts: int = 1000, count: int = 20000, batch: int = 500,
                 else:
                     result.add_done_callback(finished(at))
         done.wait(timeout=600)
+        cpu_seconds = time.process_time() - cpu_started
         seconds = last_commit[0] - started
         blocks = node.head.height
         node.stop()
@@ -141,7 +149,7 @@ def run_transfers(*, accounts: int = 1000, count: int = 20000, batch: int = 500,
         if keep is not None:
             shutil.copyfile(path, keep)
     return Result(count, ok, seconds, percentile(latencies, 0.5), percentile(latencies, 0.99),
-                  blocks, size)
+                  blocks, size, cpu_seconds)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,10 @@ class SignedTransaction:
     """Addresses of the signer and co-signers (derived, cached)."""
     encoded: bytes = field(default=b"", compare=False, repr=False)
     """The envelope bytes (derived, cached)."""
+    checked_args: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The args as the admitting node's registry checked them (``Registry.check_call``), so
+    its executor does not check them again; None for a transaction not admitted here (a block
+    being replayed, say), whose args the executor checks."""
 
     def __post_init__(self) -> None:
         if not self.signer_addresses:
@@ -117,6 +121,11 @@ class SignedTransaction:
 
     def envelope(self) -> bytes:
         return self.encoded
+
+    def admitted(self, checked_args: Mapping[str, Any]) -> SignedTransaction:
+        """This transaction carrying the args its admission checked."""
+        return SignedTransaction(self.tx, self.body, self.id, self.signatures, self.signer_addresses,
+                                 self.encoded, checked_args)
 
 
 def _refuse(message: str) -> EncodingError:

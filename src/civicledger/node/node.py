@@ -156,7 +156,7 @@ class Node:
             try:
                 stx = txs.decode(envelope)
                 txs.check_window(stx, self.chain_id, now)
-                self.registry.check_call(stx.tx.contract, stx.tx.method, stx.tx.args)
+                stx = stx.admitted(self.registry.check_call(stx.tx.contract, stx.tx.method, stx.tx.args))
             except CivicError as error:
                 results.append(error)
                 continue
