@@ -90,9 +90,26 @@ class Receipt:
         return cls(tx_id, status, message, tuple(Event.from_value(e) for e in events), result)
 
     def encode(self) -> bytes:
+        """``encoding.encode(self.to_value())``, computed once."""
         if not self.encoded:
-            object.__setattr__(self, "encoded", encoding.encode(self.to_value()))
+            object.__setattr__(self, "encoded", self._encode())
         return self.encoded
+
+    def _encode(self) -> bytes:
+        # The fixed fields are checked by type here; only event data, topics and the
+        # result take the general walk (the receipt is most of a block's encoding work).
+        fixed = [self.tx_id, self.status, self.message]
+        for event in self.events:
+            fixed += (event.contract, event.name)
+        if type(fixed[0]) is not bytes or any(type(text) is not str for text in fixed[1:]):
+            return encoding.encode(self.to_value())
+        canonical = encoding.canonical
+        events = [
+            [e.contract, e.name, canonical(e.data if type(e.data) is dict else dict(e.data), 3),
+             canonical(e.topics, 3)]
+            for e in self.events
+        ]
+        return encoding.pack([self.tx_id, self.status, self.message, events, canonical(self.result, 1)])
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,24 +66,18 @@ def _canon(value: Value, depth: int) -> Value:
                 out.append(fixed)
         return value if out is None else out
     if kind is dict:
-        for key in value:
+        keys = list(value)
+        for key in keys:
             if type(key) is not str:
                 raise EncodingError(f"map key {key!r} is not a string")
-        keys = sorted(value)
-        changed = False
-        items = []
-        for key in keys:
-            item = value[key]
+        ordered = sorted(keys)
+        for item in value.values():
             kind = type(item)
             if kind in _PLAIN or (kind is int and MIN_INT <= item <= MAX_INT):
-                items.append(item)
-            else:
-                fixed = _canon(item, depth + 1)
-                changed = changed or fixed is not item
-                items.append(fixed)
-        if changed or keys != list(value):
-            return dict(zip(keys, items, strict=True))
-        return value
+                continue
+            items = [_canon(value[key], depth + 1) for key in ordered]  # something to fix inside
+            return dict(zip(ordered, items, strict=True))
+        return value if ordered == keys else {key: value[key] for key in ordered}
     if isinstance(value, Enum):
         return _canon(value.value, depth)
     if kind is float:
@@ -132,6 +126,20 @@ def encode(value: Value) -> bytes:
     if kind in _PLAIN or (kind is int and MIN_INT <= value <= MAX_INT):
         return msgpack.packb(value, use_bin_type=True)
     return msgpack.packb(_canon(value, 0), use_bin_type=True)
+
+
+def canonical(value: Value, depth: int) -> Value:
+    """``value`` prepared for ``pack``, where it sits ``depth`` levels inside the packed value.
+
+    For encoders of fixed-shape records (receipts) that check the fixed parts by type
+    themselves and give only the open parts to this walk; ``encode`` is the general way.
+    """
+    return _canon(value, depth)
+
+
+def pack(prepared: Value) -> bytes:
+    """The canonical bytes of a value made of ``canonical`` parts and checked scalars."""
+    return msgpack.packb(prepared, use_bin_type=True)
 
 
 def pack_pair(first: bytes, second: bytes) -> bytes:
