@@ -19,7 +19,8 @@ def main() -> None:
     args = parser.parse_args()
     result = run_transfers(accounts=args.accounts, count=args.txs, batch=args.batch)
     print(f"accounts={args.accounts} txs={result.submitted} blocks={result.blocks} "
-          f"seconds={result.seconds:.2f} bytes_per_tx={result.db_bytes / max(1, result.submitted):.0f}")
+          f"seconds={result.seconds:.2f} bytes_per_tx={result.db_bytes / max(1, result.submitted):.0f} "
+          f"{result.cpu_line()}")
     print(result.line())
 
 

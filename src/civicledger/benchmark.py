@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import tempfile
 import threading
 import time
@@ -37,6 +38,8 @@ class Result:
     p99_ms: float
     blocks: int
     db_bytes: int
+    cpu_seconds: float = 0.0
+    """CPU time of the whole process (every thread) from first submission to last commit."""
 
     @property
     def tps(self) -> float:
@@ -47,6 +50,10 @@ class Result:
             f"committed_tps={self.tps:.0f} p50_ms={self.p50_ms:.1f} p99_ms={self.p99_ms:.1f} "
             f"success={self.committed_ok / max(1, self.submitted):.4f}"
         )
+
+    def cpu_line(self) -> str:
+        """CPU per transaction: steadier than tx/s on a machine shared with other work."""
+        return f"cpu_us_per_tx={self.cpu_seconds * 1e6 / max(1, self.submitted):.0f}"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -84,7 +91,8 @@ def sign_transfers(keys: list[KeyPair], count: int, seed: int = 7) -> list[bytes
 
 
 def run_transfers(*, accounts: int = 1000, count: int = 20000, batch: int = 500,
-                  directory: str | None = None) -> Result:
+                  directory: str | None = None, keep: str | Path | None = None) -> Result:
+    """Run the workload on a scratch node; ``keep``: also copy the chain's file there."""
     keys = [KeyPair.generate() for _ in range(max(2, accounts))]
     envelopes = sign_transfers(keys, count)
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
@@ -120,6 +128,7 @@ def run_transfers(*, accounts: int = 1000, count: int = 20000, batch: int = 500,
 
         node.start()
         started = time.perf_counter()
+        cpu_started = time.process_time()
         for i in range(0, count, batch):
             at = time.perf_counter()
             for result in node.submit_many(envelopes[i : i + batch]):
@@ -131,10 +140,46 @@ def run_transfers(*, accounts: int = 1000, count: int = 20000, batch: int = 500,
                 else:
                     result.add_done_callback(finished(at))
         done.wait(timeout=600)
+        cpu_seconds = time.process_time() - cpu_started
         seconds = last_commit[0] - started
         blocks = node.head.height
         node.stop()
         store.close()
         size = sum(os.path.getsize(p) for p in Path(tmp).iterdir())
+        if keep is not None:
+            shutil.copyfile(path, keep)
     return Result(count, ok, seconds, percentile(latencies, 0.5), percentile(latencies, 0.99),
-                  blocks, size)
+                  blocks, size, cpu_seconds)
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    transactions: int
+    blocks: int
+    seconds: float
+
+    @property
+    def tps(self) -> float:
+        return self.transactions / self.seconds if self.seconds else 0.0
+
+    def line(self) -> str:
+        return f"replay_tps={self.tps:.0f} blocks={self.blocks} txs={self.transactions}"
+
+
+def run_verify(*, accounts: int = 1000, count: int = 20000, directory: str | None = None) -> ReplayResult:
+    """Build a chain of ``count`` transfers, then time ``verify_chain`` over it (as ``civic verify``)."""
+    from civicledger.node.audit import verify_chain
+
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        path = Path(tmp) / "chain.db"
+        run_transfers(accounts=accounts, count=count, directory=tmp, keep=path)
+        store = SqliteStore(path, readonly=True)
+        try:
+            started = time.perf_counter()
+            report = verify_chain(store, default_registry())
+            seconds = time.perf_counter() - started
+        finally:
+            store.close()
+    if not report.ok:
+        raise RuntimeError(f"replay failed at height {report.height}: {report.problem}")
+    return ReplayResult(report.transactions, report.height, seconds)

@@ -24,6 +24,7 @@ from civicledger.contracts.testing import Sandbox
 from civicledger.core.address import address_of, to_text
 from civicledger.core.block import BlockEnv
 from civicledger.core.crypto import KeyPair
+from civicledger.core.encoding import encode
 from civicledger.core.errors import Rejection, Unauthorized, UnknownCall
 from civicledger.core.schema import Address, Count, Int, Memo
 from civicledger.core.state import MemoryState, Overlay
@@ -526,3 +527,33 @@ def test_registry_read_uses_the_given_state() -> None:
     env = BlockEnv("c", 0, 0, "p")
     registry.genesis(state, env, GENESIS)
     assert registry.read(state, env, "notes", "total", {}) == 0
+
+
+class Tags(Contract):
+    name = "tags"
+
+    tags = Map("tag")  # (label, account) -> count; (text, bytes) keys are cached
+
+    @method
+    def tag(self, label: Memo, account: Address) -> None:
+        self.tags[label, account] = self.tags.get((label, account), 0) + 1
+        self.tags[label] = self.tags.get(label, 0) + 1
+
+    @method
+    def tag_lookalike(self, account: Address) -> None:
+        class Label(str):
+            pass
+
+        self.tags.get((Label("a"), account))  # equal to a cached key, but not a key part
+
+
+def test_cached_state_keys_are_the_encoded_keys_for_exact_part_types_only() -> None:
+    box = Sandbox([Governance, Tags])
+    assert box.call(ALICE, "tags", "tag", label="a", account=BOB).ok
+    assert box.call(ALICE, "tags", "tag", label="a", account=BOB).ok
+    spec = Tags.__dict__["tags"]
+    assert set(spec.keys) >= {("a", BOB), "a"}
+    for key, full in spec.keys.items():
+        assert full == spec.base + encode_key(key if type(key) is tuple else (key,))
+    assert box.state.get(spec.base + encode_key(("a", BOB))) == encode(2)
+    assert box.call(ALICE, "tags", "tag_lookalike", account=BOB).status == "contract_error"

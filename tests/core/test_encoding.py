@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from civicledger.core.encoding import MAX_DEPTH, MAX_INT, MIN_INT, decode, encode
+from civicledger.core.encoding import MAX_DEPTH, MAX_INT, MIN_INT, decode, encode, pack_pair
 from civicledger.core.errors import EncodingError
 
 LIMIT = 1 << 20
@@ -243,3 +243,97 @@ def test_one_changed_byte_never_decodes_to_the_same_value(value: Any, data: st.D
     except EncodingError:
         return
     assert tagged(decoded) != tagged(as_decoded(value))
+
+
+# -- the fast canonicity check agrees with decode-and-re-encode ------------------
+
+
+def reference_encode(value: Any, level: int = 0) -> bytes:
+    """The plain definition: sort every map, refuse what is outside the subset, pack."""
+
+    def canon(item: Any, level: int) -> Any:
+        if item is None or type(item) in (bool, str, bytes):
+            return item
+        if type(item) is int:
+            if not MIN_INT <= item <= MAX_INT:
+                raise EncodingError("int out of range")
+            return item
+        if level >= MAX_DEPTH:
+            raise EncodingError("too deep")
+        if type(item) in (list, tuple):
+            return [canon(i, level + 1) for i in item]
+        if type(item) is dict:
+            if any(type(k) is not str for k in item):
+                raise EncodingError("key")
+            return {k: canon(item[k], level + 1) for k in sorted(item)}
+        raise EncodingError("type")
+
+    return msgpack.packb(canon(value, level), use_bin_type=True)
+
+
+def reference_verdict(data: bytes) -> str:
+    """'ok', or the code the original decode (decode, re-encode, compare) gave."""
+    try:
+        value = msgpack.unpackb(data, raw=False, use_list=False, strict_map_key=True)
+    except Exception:
+        return "malformed"
+    try:
+        again = reference_encode(value)
+    except EncodingError:
+        return "malformed"
+    return "ok" if again == data else "non_canonical"
+
+
+def verdict(data: bytes) -> str:
+    try:
+        decode(data, max_size=LIMIT)
+    except EncodingError as error:
+        return error.code
+    return "ok"
+
+
+loose_scalars = scalars | st.floats(allow_nan=False) | st.binary(max_size=3).map(
+    lambda b: msgpack.ExtType(1, b)
+)
+loose_values = st.recursive(
+    loose_scalars,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=3) | st.binary(max_size=2), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500)
+@given(loose_values, st.data())
+def test_decode_agrees_with_re_encoding(value: Any, data: st.DataObject) -> None:
+    """Whatever plain msgpack writes — unsorted maps, floats, extensions, bytes keys, deep
+    nesting, or a byte changed — decode accepts exactly when re-encoding gives the same bytes."""
+    encoded = raw(value)
+    if data.draw(st.booleans()):
+        index = data.draw(st.integers(0, len(encoded) - 1))
+        encoded = encoded[:index] + bytes([data.draw(st.integers(0, 255))]) + encoded[index + 1 :]
+    assert verdict(encoded) == reference_verdict(encoded)
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH, MAX_DEPTH + 1])
+def test_decode_depth_limit_agrees_with_re_encoding(levels: int) -> None:
+    for shape in (nested(levels), {"a": nested(levels - 1)}):
+        assert verdict(raw(shape)) == reference_verdict(raw(shape))
+
+
+def test_encode_leaves_the_callers_value_alone() -> None:
+    value = {"b": [1, {"d": 2, "c": 3}], "a": (b"x",)}
+    encode(value)
+    assert list(value) == ["b", "a"] and list(value["b"][1]) == ["d", "c"]
+
+
+@settings(max_examples=500)
+@given(st.binary(max_size=64))
+def test_arbitrary_bytes_get_the_verdict_of_re_encoding(data: bytes) -> None:
+    assert verdict(data) == reference_verdict(data)
+
+
+@settings(max_examples=100)
+@given(st.binary(max_size=300), st.binary(max_size=70000))
+def test_pack_pair_is_the_encoding_of_the_pair(first: bytes, second: bytes) -> None:
+    assert pack_pair(first, second) == encode([first, second])

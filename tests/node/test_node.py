@@ -175,3 +175,24 @@ def test_history_refuses_an_out_of_range_limit(node, accounts):
         with pytest.raises(UnknownCall) as refused:
             node.history(accounts.address(1), limit=limit)
         assert refused.value.code == "invalid_argument"
+
+
+def test_admission_hands_its_checked_args_to_the_executor(tmp_path, accounts, registry) -> None:
+    from civicledger.core.tx import decode as decode_tx
+
+    store = SqliteStore(tmp_path / "n.db")
+    initialise(store, registry, make_genesis(accounts))
+    seen = []
+    original = registry.apply
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("checked"))
+        return original(*args, **kwargs)
+
+    registry.apply = spy
+    stx = accounts.transfer(1, 2, 5).sign(accounts.keys[1])
+    with Node(store, registry, SoloOrderer(max_wait_ms=1)) as node:
+        assert node.submit(stx.envelope()).result(timeout=10).receipt.ok
+    assert seen == [{"currency": "CIV", "to": accounts.address(2), "amount": 5, "memo": ""}]
+    assert decode_tx(stx.envelope()).checked_args is None  # a decoded block's args are checked anew
+    store.close()

@@ -169,6 +169,8 @@ class Contract:
 
 def _check_result(result: Any, contract: str, name: str) -> None:
     """A result crosses into receipts and other contracts, so it must encode; else it is a bug."""
+    if result is None:
+        return
     try:
         encoding.encode(result)
     except EncodingError:
@@ -297,20 +299,29 @@ class Registry:
             raise UnknownCall(f"contract '{contract}' has no {kind} '{name}'", code="unknown_method")
         return cls, handler
 
-    def check_call(self, contract: str, method_name: str, args: Mapping[str, Any]) -> None:
-        """The stateless check of a call: contract, method and arguments exist and fit."""
-        self.handler(contract, method_name, readonly=False)[1].check_args(args)
+    def check_call(self, contract: str, method_name: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The stateless check of a call: contract, method and arguments exist and fit.
+
+        Returns the checked arguments (defaults filled in); ``apply`` accepts them back as
+        ``checked`` so that a call admitted by this registry is not checked twice.
+        """
+        return self.handler(contract, method_name, readonly=False)[1].check_args(args)
 
     def invoke(
-        self, ctx: Context, contract: str, name: str, args: Mapping[str, Any], *, readonly: bool
+        self, ctx: Context, contract: str, name: str, args: Mapping[str, Any], *, readonly: bool,
+        checked: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Run ``contract.name(**args)`` from the frame ``ctx``."""
+        """Run ``contract.name(**args)`` from the frame ``ctx``.
+
+        ``checked``: what ``check_call`` of this registry returned for these args, if known.
+        """
         if not readonly and ctx.readonly:
             raise Unauthorized("a query cannot call a method", code="read_only")
         if ctx.depth >= MAX_CALL_DEPTH:
             raise Rejection(f"calls nest at most {MAX_CALL_DEPTH} deep", code="call_depth")
         cls, handler = self.handler(contract, name, readonly=readonly)
-        checked = handler.check_args(args)
+        if checked is None:
+            checked = handler.check_args(args)
         sender = ctx.sender if ctx.contract is None else contract_account(ctx.contract)
         state = ctx.state if readonly else ctx.state.child()
         frame = Context(
@@ -334,15 +345,17 @@ class Registry:
         return result
 
     def apply(self, state: Overlay, env: BlockEnv, tx_id: bytes, signers: tuple[bytes, ...],
-              contract: str, method_name: str, args: Mapping[str, Any]) -> Receipt:
+              contract: str, method_name: str, args: Mapping[str, Any], *,
+              checked: Mapping[str, Any] | None = None) -> Receipt:
         """Run one transaction's call on ``state``; a rejection leaves ``state`` untouched.
 
-        ``signers`` are verified addresses, the transaction's signer first.
+        ``signers`` are verified addresses, the transaction's signer first. ``checked``: the
+        arguments as ``check_call`` of this registry returned them at admission, if it did.
         """
         scope = TxScope(env, tx_id, signers[0], frozenset(signers))
         top = Context(self, state, scope, sender=signers[0])
         try:
-            result = self.invoke(top, contract, method_name, args, readonly=False)
+            result = self.invoke(top, contract, method_name, args, readonly=False, checked=checked)
         except NodeFault:
             raise
         except Rejection as rejection:

@@ -107,23 +107,52 @@ class Map(Generic[V]):
         self.attribute = name
         self.owner_name: str | None = getattr(owner, "name", None)
         self.base = encode_key((self.owner_name, self.prefix)) if self.owner_name else b""
+        self.keys: dict[Any, bytes] = {}
+        """Full state keys of recent (text) and (text, bytes) keys, which most calls use."""
 
     def __get__(self, contract: Contract | None, owner: type) -> Any:
         if contract is None:
             return self
-        return BoundMap(contract, self)
+        bound = BoundMap(contract, self)
+        # A contract instance serves one call with one Context: keep the bound map on it, so
+        # later uses in the same call find it as a plain attribute.
+        instance = getattr(contract, "__dict__", None)
+        if instance is not None:
+            instance[self.attribute] = bound
+        return bound
+
+
+KEY_CACHE_LIMIT = 100_000
 
 
 class BoundMap:
-    __slots__ = ("_ctx", "_spec", "_base")
+    __slots__ = ("_ctx", "_spec", "_base", "_keys")
 
     def __init__(self, contract: Contract, spec: Map[Any]) -> None:
         self._ctx = contract.ctx
         self._spec = spec
         owner = getattr(spec, "owner_name", None)
-        self._base = spec.base if owner == contract.name else encode_key((contract.name, spec.prefix))
+        if owner == contract.name:
+            self._base, self._keys = spec.base, spec.keys
+        else:
+            self._base, self._keys = encode_key((contract.name, spec.prefix)), None
 
     def _key(self, key: Any) -> bytes:
+        keys = self._keys
+        kind = type(key)
+        # Only keys whose parts have exactly these types are cached: 1 == True == 1.0 as
+        # dict keys, yet only 1 is a valid key part.
+        if keys is not None and (
+            kind is str or (kind is tuple and len(key) == 2 and type(key[0]) is str
+                            and type(key[1]) is bytes)
+        ):
+            full = keys.get(key)
+            if full is None:
+                full = self._base + encode_key(_as_parts(key))
+                if len(keys) >= KEY_CACHE_LIMIT:
+                    keys.clear()
+                keys[key] = full
+            return full
         return self._base + encode_key(_as_parts(key))
 
     def _load(self, raw: bytes) -> Any:

@@ -13,7 +13,7 @@ names it as ``prev_hash``, so the headers form a chain a light client can check.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from civicledger.core import encoding
@@ -67,6 +67,9 @@ class Receipt:
     message: str = ""
     events: tuple[Event, ...] = ()
     result: Any = None
+    encoded: bytes = field(default=b"", init=False, compare=False, repr=False)
+    """The canonical bytes (derived on first ``encode``, then kept: the receipt root and
+    the store both need them)."""
 
     @property
     def ok(self) -> bool:
@@ -87,7 +90,26 @@ class Receipt:
         return cls(tx_id, status, message, tuple(Event.from_value(e) for e in events), result)
 
     def encode(self) -> bytes:
-        return encoding.encode(self.to_value())
+        """``encoding.encode(self.to_value())``, computed once."""
+        if not self.encoded:
+            object.__setattr__(self, "encoded", self._encode())
+        return self.encoded
+
+    def _encode(self) -> bytes:
+        # The fixed fields are checked by type here; only event data, topics and the
+        # result take the general walk (the receipt is most of a block's encoding work).
+        fixed = [self.tx_id, self.status, self.message]
+        for event in self.events:
+            fixed += (event.contract, event.name)
+        if type(fixed[0]) is not bytes or any(type(text) is not str for text in fixed[1:]):
+            return encoding.encode(self.to_value())
+        canonical = encoding.canonical
+        events = [
+            [e.contract, e.name, canonical(e.data if type(e.data) is dict else dict(e.data), 3),
+             canonical(e.topics, 3)]
+            for e in self.events
+        ]
+        return encoding.pack([self.tx_id, self.status, self.message, events, canonical(self.result, 1)])
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,9 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 
 def _next_level(level: list[bytes]) -> list[bytes]:
-    paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+    sha256 = hashlib.sha256  # node_hash, inlined: a block's roots hash thousands of nodes
+    pairs = zip(level[::2], level[1::2], strict=False)  # an odd last node has no partner
+    paired = [sha256(b"\x01" + left + right).digest() for left, right in pairs]
     if len(level) % 2:
         paired.append(level[-1])
     return paired
@@ -44,7 +46,8 @@ def root_of_hashes(leaves: Sequence[bytes]) -> bytes:
 
 def root(items: Sequence[bytes]) -> bytes:
     """The root over raw leaf data."""
-    return root_of_hashes([leaf_hash(item) for item in items])
+    sha256 = hashlib.sha256  # leaf_hash, inlined
+    return root_of_hashes([sha256(b"\x00" + item).digest() for item in items])
 
 
 @dataclass(frozen=True, slots=True)

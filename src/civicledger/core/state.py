@@ -125,9 +125,9 @@ DELETED = b""
 
 
 def writes_root(writes: Writes) -> bytes:
-    return merkle.root(
-        [encoding.encode([key, DELETED if writes[key] is None else writes[key]]) for key in sorted(writes)]
-    )
+    """Merkle root over ``encode([key, value or DELETED])`` for each key in ascending order."""
+    pack = encoding.pack_pair
+    return merkle.root([pack(key, DELETED if writes[key] is None else writes[key]) for key in sorted(writes)])
 
 
 def next_state_root(prev_root: bytes, writes: Writes) -> bytes:

@@ -97,6 +97,10 @@ class SignedTransaction:
     """Addresses of the signer and co-signers (derived, cached)."""
     encoded: bytes = field(default=b"", compare=False, repr=False)
     """The envelope bytes (derived, cached)."""
+    checked_args: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The args as the admitting node's registry checked them (``Registry.check_call``), so
+    its executor does not check them again; None for a transaction not admitted here (a block
+    being replayed, say), whose args the executor checks."""
 
     def __post_init__(self) -> None:
         if not self.signer_addresses:
@@ -118,44 +122,68 @@ class SignedTransaction:
     def envelope(self) -> bytes:
         return self.encoded
 
+    def admitted(self, checked_args: Mapping[str, Any]) -> SignedTransaction:
+        """This transaction carrying the args its admission checked."""
+        return SignedTransaction(self.tx, self.body, self.id, self.signatures, self.signer_addresses,
+                                 self.encoded, checked_args)
 
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise EncodingError(message)
+
+def _refuse(message: str) -> EncodingError:
+    return EncodingError(message)
+
+
+def _short_text(text: object) -> bool:
+    return type(text) is str and 0 < len(text) <= _NAME_MAX
 
 
 def decode_body(body: bytes) -> Transaction:
     value = encoding.decode(body, max_size=MAX_TX_SIZE)
-    _expect(type(value) is tuple and len(value) == 9, "transaction body must be a 9-item array")
+    if type(value) is not tuple or len(value) != 9:
+        raise _refuse("transaction body must be a 9-item array")
     version, chain_id, contract, method, args, signer, cosigners, nonce, expires = value
-    _expect(
-        type(version) is int and version == TX_VERSION,  # True == 1, yet encodes differently
-        f"unsupported transaction version {version!r}",
-    )
-    for label, text in (("chain id", chain_id), ("contract", contract), ("method", method)):
-        _expect(type(text) is str and 0 < len(text) <= _NAME_MAX, f"{label} must be a short text")
-    _expect(type(args) is dict, "args must be a map")
-    _expect(type(signer) is bytes and len(signer) == PUBLIC_KEY_SIZE, "signer must be a public key")
-    _expect(type(cosigners) is tuple and len(cosigners) <= MAX_COSIGNERS, "too many co-signers")
-    for key in cosigners:
-        _expect(type(key) is bytes and len(key) == PUBLIC_KEY_SIZE, "co-signer must be a key")
-    _expect(len(set((signer, *cosigners))) == 1 + len(cosigners), "a key may sign only once")
-    _expect(type(nonce) is bytes and NONCE_MIN <= len(nonce) <= NONCE_MAX, "nonce: 8-32 bytes")
-    _expect(type(expires) is int and 0 <= expires < 2**53, "expires must be a Unix time in ms")
+    if type(version) is not int or version != TX_VERSION:  # True == 1, yet encodes differently
+        raise _refuse(f"unsupported transaction version {version!r}")
+    if not _short_text(chain_id):
+        raise _refuse("chain id must be a short text")
+    if not _short_text(contract):
+        raise _refuse("contract must be a short text")
+    if not _short_text(method):
+        raise _refuse("method must be a short text")
+    if type(args) is not dict:
+        raise _refuse("args must be a map")
+    if type(signer) is not bytes or len(signer) != PUBLIC_KEY_SIZE:
+        raise _refuse("signer must be a public key")
+    if type(cosigners) is not tuple or len(cosigners) > MAX_COSIGNERS:
+        raise _refuse("too many co-signers")
+    if cosigners:
+        for key in cosigners:
+            if type(key) is not bytes or len(key) != PUBLIC_KEY_SIZE:
+                raise _refuse("co-signer must be a key")
+        if len(set((signer, *cosigners))) != 1 + len(cosigners):
+            raise _refuse("a key may sign only once")
+    if type(nonce) is not bytes or not NONCE_MIN <= len(nonce) <= NONCE_MAX:
+        raise _refuse("nonce: 8-32 bytes")
+    if type(expires) is not int or not 0 <= expires < 2**53:
+        raise _refuse("expires must be a Unix time in ms")
     return Transaction(chain_id, contract, method, args, signer, nonce, expires, cosigners)
 
 
 def decode(envelope: bytes) -> SignedTransaction:
     """Decode and shape-check a signed envelope (signatures are checked separately)."""
     value = encoding.decode(envelope, max_size=MAX_TX_SIZE)
-    _expect(type(value) is tuple and len(value) == 2, "envelope must be [body, signatures]")
+    if type(value) is not tuple or len(value) != 2:
+        raise _refuse("envelope must be [body, signatures]")
     body, signatures = value
-    _expect(type(body) is bytes, "envelope body must be bytes")
-    _expect(type(signatures) is tuple, "signatures must be an array")
+    if type(body) is not bytes:
+        raise _refuse("envelope body must be bytes")
+    if type(signatures) is not tuple:
+        raise _refuse("signatures must be an array")
     for signature in signatures:
-        _expect(type(signature) is bytes and len(signature) == SIGNATURE_SIZE, "bad signature size")
+        if type(signature) is not bytes or len(signature) != SIGNATURE_SIZE:
+            raise _refuse("bad signature size")
     tx = decode_body(body)
-    _expect(len(signatures) == 1 + len(tx.cosigners), "one signature per signer is required")
+    if len(signatures) != 1 + len(tx.cosigners):
+        raise _refuse("one signature per signer is required")
     return SignedTransaction(tx, body, digest(TX_ID_TAG, body), signatures, encoded=envelope)
 
 

@@ -46,7 +46,9 @@ def process_transaction(
         return Receipt(stx.id, rejection.code, rejection.message), False
     seen.add(stx.id)
     tx = stx.tx
-    return registry.apply(state, env, stx.id, stx.signer_addresses, tx.contract, tx.method, tx.args), True
+    receipt = registry.apply(state, env, stx.id, stx.signer_addresses, tx.contract, tx.method, tx.args,
+                             checked=stx.checked_args)
+    return receipt, True
 
 
 def execute_block(

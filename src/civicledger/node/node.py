@@ -1,7 +1,8 @@
 """A node: admission, ordering, execution and commit, wired together.
 
     submit ─► admission (decode, chain/window/call checks, signatures on every core)
-           ─► orderer (solo: in-process) ─► executor thread: execute → commit → notify
+           ─► orderer (solo: in-process) ─► executor thread: execute
+           ─► commit thread: commit (fsync) → notify   (block h commits while h+1 executes)
 
 A caller learns its transaction committed only after the block is durable.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,7 +130,7 @@ class Node:
         self.stop()
 
     def on_commit(self, listener: Callable[[CommitBatch], None]) -> None:
-        """Call ``listener`` on the executor thread after each durable commit."""
+        """Call ``listener`` on the commit thread after each durable commit, in block order."""
         self._listeners.append(listener)
 
     @property
@@ -166,7 +167,7 @@ class Node:
             try:
                 stx = txs.decode(envelope)
                 txs.check_window(stx, self.chain_id, now)
-                self.registry.check_call(stx.tx.contract, stx.tx.method, stx.tx.args)
+                stx = stx.admitted(self.registry.check_call(stx.tx.contract, stx.tx.method, stx.tx.args))
             except CivicError as error:
                 results.append(error)
                 continue
@@ -199,25 +200,55 @@ class Node:
     # -- execution ---------------------------------------------------------------
 
     def _run(self) -> None:
+        """Execute batches in order; commit each block on the commit thread.
+
+        Block h+1 executes while block h is being written and fsynced: it reads the
+        committed state overlaid with block h's writes (``pending``), and counts block h's
+        transaction ids as committed. It is handed to the commit thread only once block h
+        is durable, so blocks commit strictly in order, one at a time; if a commit fails,
+        no later block is committed and every waiter is told.
+        """
         self.store.claim_writer()
-        while not self._stopping.is_set():
-            batch = self.orderer.next_batch(timeout=0.2)
-            if batch is None:
-                continue
-            try:
-                executed = execute_block(
-                    self.registry, self.store, self._head, batch,
-                    verifier=self.verifier, committed=self.store.committed,
-                )
-                self.store.commit(executed)
-            except BaseException as fault:  # a node fault: stop committing, tell every waiter
-                log.exception("execution stopped at height %d", self._head.height + 1)
-                self.fault = fault
-                self._fail_waiters(fault)
-                return
-            self._head = executed.header
-            self._notify(executed)
+        committer = ThreadPoolExecutor(1, thread_name_prefix="commit")
+        pending = Overlay(self.store)
+        pending_ids: set[bytes] = set()
+        committing: Future[None] | None = None
+        tip = self._head
+
+        def committed(tx_ids: Iterable[bytes]) -> set[bytes]:
+            ids = list(tx_ids)
+            return self.store.committed(ids) | pending_ids.intersection(ids)
+
+        try:
+            while not self._stopping.is_set():
+                batch = self.orderer.next_batch(timeout=0.2)
+                if batch is None:
+                    continue
+                executed = execute_block(self.registry, pending, tip, batch,
+                                         verifier=self.verifier, committed=committed)
+                if committing is not None:
+                    committing.result()  # the previous block is durable (or its fault raises)
+                committing = committer.submit(self._commit, executed)
+                pending.writes = dict(executed.writes)
+                pending_ids = {tx_id for tx_id in executed.tx_ids if tx_id}
+                tip = executed.header
+            if committing is not None:
+                committing.result()
+        except BaseException as fault:  # a node fault: stop committing, tell every waiter
+            log.exception("execution stopped at height %d", tip.height + 1)
+            if committing is not None:
+                wait([committing])  # a block already handed over may still commit and notify
+            self.fault = fault
+            self._fail_waiters(fault)
+            return
+        finally:
+            committer.shutdown(wait=True)
         self._fail_waiters(NodeFault("the node is shutting down"))
+
+    def _commit(self, executed: CommitBatch) -> None:
+        self.store.commit(executed)
+        self._head = executed.header
+        self._notify(executed)
 
     def _notify(self, executed: CommitBatch) -> None:
         height = executed.header.height

@@ -5,8 +5,12 @@ before it returns, so a block reported committed survives ``kill -9`` and
 power loss. A crash mid-commit leaves the previous block as the head: SQLite
 rolls the unfinished transaction back when the file is next opened.
 
-Threads: the committing thread owns the write connection; every other thread
-reads through its own connection (WAL lets readers run beside the writer).
+Threads: ``commit`` and ``put_meta`` use the write connection, one call at a
+time; every thread reads through its own connection (WAL lets readers run
+beside the writer). The executing thread (``claim_writer``) also keeps a cache
+of state values as of the last commit; ``commit`` updates it, possibly from a
+commit thread while the executor reads it (the executor overlays the block
+being committed, so it never relies on the cache for a key that block wrote).
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ class SqliteStore(Store):
         """State values as of the last commit, for the committing thread's reads."""
 
     def claim_writer(self) -> None:
-        """Make the calling thread the one that executes and commits blocks."""
+        """Make the calling thread the one that executes blocks (and reads through the cache)."""
         self._owner = threading.get_ident()
 
     def _connect(self) -> sqlite3.Connection:
@@ -85,8 +89,12 @@ class SqliteStore(Store):
         return conn
 
     def _conn(self) -> sqlite3.Connection:
-        """The calling thread's connection (the writer's for the owner and in-memory stores)."""
-        if self.memory or threading.get_ident() == self._owner:
+        """The calling thread's read connection (the writer's for an in-memory store).
+
+        Reads never use the file's write connection, so the executing thread can read
+        committed state while another thread commits the previous block.
+        """
+        if self.memory:
             return self._writer
         conn = getattr(self._local, "conn", None)
         if conn is None:

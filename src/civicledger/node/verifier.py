@@ -21,6 +21,8 @@ CACHE_LIMIT = 1_000_000
 
 def signatures_valid(stx: SignedTransaction) -> bool:
     message = stx.signed_message
+    if len(stx.signatures) == 1:  # the common case: the signer alone
+        return verify(stx.tx.signer, message, stx.signatures[0])
     return all(
         verify(key, message, signature)
         for key, signature in zip(stx.public_keys, stx.signatures, strict=True)
