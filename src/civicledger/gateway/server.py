@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import uvicorn
 
 from civicledger.gateway.app import create_app
@@ -15,16 +13,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
 
 
-SWITCH_INTERVAL_S = 0.001
-"""The event loop, the executor and the verifiers share one interpreter: a shorter GIL switch
-interval than Python's 5 ms lets the loop answer between the executor's steps
-(bench.gateway, single route: 577 → 743 committed tx/s)."""
-
-
 def server(node: Node, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
            config: GatewayConfig | None = None, blobs: BlobStore | None = None) -> uvicorn.Server:
     """A uvicorn server for ``node``'s gateway; ``run()`` serves until SIGINT or SIGTERM."""
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
     app = create_app(node, config, blobs=blobs)
     return uvicorn.Server(uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False,
