@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from civicledger.core import tx as txs
 from civicledger.core.address import to_text
 from civicledger.core.block import BlockHeader, Event, Receipt
+from civicledger.core.errors import UnknownCall
 from civicledger.core.jsonform import plain
 from civicledger.core.tx import SignedTransaction
 from civicledger.gateway import models
+from civicledger.node.node import HistoryEntry, Node
+from civicledger.node.store import Store, StoredBlock
 
 
 def header(h: BlockHeader) -> models.HeaderView:
@@ -35,3 +39,49 @@ def call(stx: SignedTransaction) -> models.CallView:
         chain_id=tx.chain_id, contract=tx.contract, method=tx.method, args=plain(dict(tx.args)),
         signer=signers[0], cosigners=signers[1:], nonce=tx.nonce.hex(), expires_ms=tx.expires,
     )
+
+
+def block_txs(block: StoredBlock) -> list[models.BlockTx]:
+    """One row per transaction of a stored block: its call, signer and outcome."""
+    rows = []
+    for envelope, r in zip(block.envelopes, block.receipts, strict=True):
+        stx = txs.decode(envelope)
+        rows.append(models.BlockTx(tx_id=r.tx_id.hex(), contract=stx.tx.contract,
+                                   method=stx.tx.method, signer=to_text(stx.signer_addresses[0]),
+                                   status=r.status))
+    return rows
+
+
+def block_height(store: Store, ref: str) -> int | None:
+    """The height ``ref`` names (a height or a block hash), None if no block has that hash.
+
+    Raises UnknownCall(invalid_argument) for text that is neither.
+    """
+    if ref.isdigit() and len(ref) <= 18:
+        return int(ref)
+    try:
+        raw = bytes.fromhex(ref)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise UnknownCall("give a block height or a 64-hex-digit hash", code="invalid_argument")
+    return store.height_of_hash(raw)
+
+
+def balances(node: Node, account: bytes) -> list[models.Balance]:
+    """What ``account`` holds in each currency, all read from one committed state."""
+    rows = []
+    with node.store.reading():
+        for currency in node.query("token", "currencies", {}):
+            held = node.query("token", "balance", {"currency": currency["symbol"], "account": account})
+            rows.append(models.Balance(currency=currency["symbol"], name=currency["name"],
+                                       spendable=held["spendable"], expired=held["expired"],
+                                       decimals=currency["decimals"]))
+    return rows
+
+
+def history_item(entry: HistoryEntry, events: list[models.EventView] | None = None) -> models.HistoryItem:
+    """An account's history entry; ``events`` narrows which of its events are shown."""
+    return models.HistoryItem(height=entry.height, index=entry.index, time_ms=entry.time_ms,
+                              tx_id=entry.receipt.tx_id.hex(), status=entry.receipt.status,
+                              events=events if events is not None else [event(e) for e in entry.events])

@@ -8,7 +8,6 @@ the browser, against the public API, and the server never sees a private key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from civicledger.core import address as addresses
-from civicledger.core import tx as txs
-from civicledger.core.errors import CivicError, NotFound
+from civicledger.core.errors import CivicError, NotFound, UnknownCall
 from civicledger.core.jsonform import plain
-from civicledger.gateway import views
+from civicledger.gateway import models, views
 from civicledger.gateway.routes import gateway_of
 from civicledger.node.node import Node
 from civicledger.node.store import Store
@@ -85,27 +83,9 @@ def node_of(request: Request) -> Node:
 # -- explorer -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TxRow:
-    tx_id: str
-    height: int
-    time_ms: int
-    contract: str
-    method: str
-    signer: str
-    status: str
-
-
-def _rows(store: Store, height: int) -> list[TxRow]:
+def _rows(store: Store, height: int) -> list[models.BlockTx]:
     block = store.block(height)
-    if block is None:
-        return []
-    rows = []
-    for envelope, receipt in zip(block.envelopes, block.receipts, strict=True):
-        stx = txs.decode(envelope)
-        rows.append(TxRow(receipt.tx_id.hex(), height, block.header.time_ms, stx.tx.contract,
-                          stx.tx.method, addresses.to_text(stx.signer_addresses[0]), receipt.status))
-    return rows
+    return views.block_txs(block) if block is not None else []
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -116,7 +96,7 @@ def home(request: Request) -> Response:
         assert head is not None
         lowest = max(-1, head.height - LATEST_BLOCKS)
         headers = [store.header(h) for h in range(head.height, lowest, -1)]
-        latest: list[TxRow] = []
+        latest: list[models.BlockTx] = []
         for height in range(head.height, max(-1, head.height - TX_SCAN_BLOCKS), -1):
             header = store.header(height)
             if header is not None and header.tx_count:
@@ -141,13 +121,10 @@ def block(request: Request, ref: str) -> Response:
 
 
 def _block_height(store: Store, ref: str) -> int | None:
-    if ref.isdigit() and len(ref) <= 18:
-        return int(ref)
     try:
-        raw = bytes.fromhex(ref)
-    except ValueError:
+        return views.block_height(store, ref)
+    except UnknownCall:
         return None
-    return store.height_of_hash(raw) if len(raw) == 32 else None
 
 
 @router.get("/tx/{tx_id}", response_class=HTMLResponse)
@@ -183,16 +160,8 @@ def account(request: Request, account: str) -> Response:
         raw = addresses.from_text(account)
     except addresses.AddressError:
         return not_found(request, account)
-    balances = []
-    for currency in node.query("token", "currencies", {}):
-        held = node.query("token", "balance", {"currency": currency["symbol"], "account": raw})
-        balances.append({**held, "currency": currency["symbol"], "name": currency["name"],
-                         "decimals": currency["decimals"]})
-    history = [
-        {"height": e.height, "index": e.index, "time_ms": e.time_ms, "tx_id": e.receipt.tx_id.hex(),
-         "status": e.receipt.status, "events": [views.event(ev).model_dump() for ev in e.events]}
-        for e in node.history(raw, limit=HISTORY_PAGE)
-    ]
+    balances = views.balances(node, raw)
+    history = [views.history_item(e) for e in node.history(raw, limit=HISTORY_PAGE)]
     return render(request, "address.html", {"account": account, "balances": balances, "history": history})
 
 

@@ -19,14 +19,7 @@ Account = Annotated[str, Path(description="A civ1… address")]
 @router.get("/accounts/{account}/balances", response_model=models.BalancesView)
 def balances(request: Request, account: Account) -> models.BalancesView:
     """What the account holds in each currency: spendable now, and expired (not spendable)."""
-    node = gateway_of(request).node
-    address = parse_address(account)
-    rows = []
-    for currency in node.query("token", "currencies", {}):
-        held = node.query("token", "balance", {"currency": currency["symbol"], "account": address})
-        rows.append(models.Balance(currency=currency["symbol"], name=currency["name"],
-                                   spendable=held["spendable"], expired=held["expired"],
-                                   decimals=currency["decimals"]))
+    rows = views.balances(gateway_of(request).node, parse_address(account))
     return models.BalancesView(account=account, balances=rows)
 
 
@@ -63,9 +56,7 @@ def history(
             events = [e for e in events if _mentions(e.data, currency)]
             if not events:
                 continue
-        items.append(models.HistoryItem(height=entry.height, index=entry.index,
-                                        time_ms=entry.time_ms, tx_id=entry.receipt.tx_id.hex(),
-                                        status=entry.receipt.status, events=events))
+        items.append(views.history_item(entry, events))
     last = entries[-1] if len(entries) == limit else None
     return models.HistoryView(account=account, entries=items,
                               next_before=f"{last.height}:{last.index}" if last else None)

@@ -6,9 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from civicledger.core import tx as txs
-from civicledger.core.address import to_text
-from civicledger.core.errors import NotFound, UnknownCall
+from civicledger.core.errors import NotFound
 from civicledger.gateway import models, views
 from civicledger.gateway.routes import gateway_of, rate_limited
 from civicledger.node.store import StoredBlock
@@ -19,13 +17,7 @@ MAX_PAGE = 100
 
 
 def _view(block: StoredBlock) -> models.BlockView:
-    rows = []
-    for envelope, receipt in zip(block.envelopes, block.receipts, strict=True):
-        stx = txs.decode(envelope)
-        rows.append(models.BlockTx(tx_id=receipt.tx_id.hex(), contract=stx.tx.contract,
-                                   method=stx.tx.method, signer=to_text(stx.signer_addresses[0]),
-                                   status=receipt.status))
-    return models.BlockView(header=views.header(block.header), transactions=rows)
+    return models.BlockView(header=views.header(block.header), transactions=views.block_txs(block))
 
 
 @router.get("/blocks/latest", response_model=models.BlockView)
@@ -59,15 +51,7 @@ def block(request: Request,
           ) -> models.BlockView:
     """One committed block, by height or hash, with its transactions."""
     store = gateway_of(request).node.store
-    if ref.isdigit() and len(ref) <= 18:
-        height: int | None = int(ref)
-    elif len(ref) == 64:
-        try:
-            height = store.height_of_hash(bytes.fromhex(ref))
-        except ValueError:
-            raise UnknownCall("a block hash is 64 hex digits", code="invalid_argument") from None
-    else:
-        raise UnknownCall("give a block height or a 64-hex-digit hash", code="invalid_argument")
+    height = views.block_height(store, ref)
     found = store.block(height) if height is not None else None
     if found is None:
         raise NotFound(f"no block {ref}", code="unknown_block")
