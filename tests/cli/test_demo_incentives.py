@@ -67,7 +67,7 @@ def test_create_returns_the_genesis_document_of_the_keys_it_saved(tmp_path) -> N
     from civicledger.cli.workspace import Workspace
 
     workspace = Workspace(tmp_path)
-    genesis = demo.create(workspace, "demo", START_MS)
+    genesis, _ = demo.create(workspace, "demo", START_MS)
     saved = {name: workspace.key_info(name)["address"] for name in demo.key_names()}
     assert genesis == demo.genesis_document(saved, "demo", START_MS)
     assert "airlab-admin" in saved

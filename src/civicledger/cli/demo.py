@@ -68,12 +68,7 @@ def key_names() -> list[str]:
     return [f"{org}-admin" for org, _, _ in ORGS] + list(CITIZENS)
 
 
-def create(workspace: Workspace, chain_id: str, time_ms: int) -> Genesis:
-    """Make the demo keys and return the demo genesis document."""
-    return create_with_keys(workspace, chain_id, time_ms)[0]
-
-
-def create_with_keys(workspace: Workspace, chain_id: str,
+def create(workspace: Workspace, chain_id: str,
                      time_ms: int) -> tuple[Genesis, dict[str, KeyPair]]:
     """Make the demo keys; the demo genesis document and the keys by name (to sign the week)."""
     keys: dict[str, KeyPair] = {}

@@ -111,7 +111,7 @@ def _init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str)
     if genesis_file:
         genesis = Genesis.from_json(Path(genesis_file).read_bytes())
     elif use_demo:
-        genesis, demo_keys = demo.create_with_keys(ws, chain_id, wall_clock_ms() - demo.DEMO_WEEK_MS)
+        genesis, demo_keys = demo.create(ws, chain_id, wall_clock_ms() - demo.DEMO_WEEK_MS)
     else:
         raise click.UsageError("give --demo or --genesis FILE")
     with ws.lock():

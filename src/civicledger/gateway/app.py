@@ -13,6 +13,7 @@ from civicledger.gateway.config import GatewayConfig
 from civicledger.gateway.events import EventHub
 from civicledger.gateway.limits import BodyLimit
 from civicledger.gateway.metrics import Metrics
+from civicledger.gateway.models import ErrorBody
 from civicledger.gateway.ratelimit import RateLimiter
 from civicledger.node.blobs import MAX_BLOB_BYTES, BlobStore
 from civicledger.node.node import Node
@@ -87,14 +88,14 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
         title="CivicLedger gateway", version=__version__, description=DESCRIPTION,
         docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
         responses={
-            400: {"model": _error_model(), "description": "Refused: malformed, unsigned, expired, …"},
-            403: {"model": _error_model(), "description": "The signers lack a needed role"},
-            404: {"model": _error_model(), "description": "No such route, contract, block, …"},
-            409: {"model": _error_model(), "description": "Replayed, or in conflict with the state"},
-            413: {"model": _error_model(), "description": "Body too large"},
-            422: {"model": _error_model(), "description": "Arguments off-schema"},
-            429: {"model": _error_model(), "description": "Rate limited; see Retry-After"},
-            503: {"model": _error_model(), "description": "Busy or faulted; see Retry-After"},
+            400: {"model": ErrorBody, "description": "Refused: malformed, unsigned, expired, …"},
+            403: {"model": ErrorBody, "description": "The signers lack a needed role"},
+            404: {"model": ErrorBody, "description": "No such route, contract, block, …"},
+            409: {"model": ErrorBody, "description": "Replayed, or in conflict with the state"},
+            413: {"model": ErrorBody, "description": "Body too large"},
+            422: {"model": ErrorBody, "description": "Arguments off-schema"},
+            429: {"model": ErrorBody, "description": "Rate limited; see Retry-After"},
+            503: {"model": ErrorBody, "description": "Busy or faulted; see Retry-After"},
         },
     )
     app.state.gateway = gateway
@@ -106,9 +107,3 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
     app.add_middleware(BodyLimit, default=config.max_body_bytes,
                        larger={BATCH_PATH: config.max_batch_bytes, BLOBS_PATH: MAX_BLOB_BYTES})
     return app
-
-
-def _error_model() -> type:
-    from civicledger.gateway.models import ErrorBody
-
-    return ErrorBody
