@@ -68,8 +68,7 @@ def key_names() -> list[str]:
     return [f"{org}-admin" for org, _, _ in ORGS] + list(CITIZENS)
 
 
-def create(workspace: Workspace, chain_id: str,
-                     time_ms: int) -> tuple[Genesis, dict[str, KeyPair]]:
+def create(workspace: Workspace, chain_id: str, time_ms: int) -> tuple[Genesis, dict[str, KeyPair]]:
     """Make the demo keys; the demo genesis document and the keys by name (to sign the week)."""
     keys: dict[str, KeyPair] = {}
     for name in key_names():

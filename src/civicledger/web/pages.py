@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from civicledger.core import address as addresses
-from civicledger.core.errors import CivicError, NotFound, UnknownCall
+from civicledger.core.errors import NotFound, UnknownCall
 from civicledger.core.jsonform import plain
 from civicledger.gateway import models, views
 from civicledger.gateway.routes import gateway_of
@@ -209,15 +209,14 @@ def transparency(request: Request) -> Response:
         bars = [(t(f"flow.{k}"), flows[k]) for k in SERVICE_BARS]
         chart = charts.bars(bars, t("chart.flows_of", name=service["title"]))
         services.append({**plain(service), "chart": chart})
+    names = {org["id"]: org["name"] for org in node.query("governance", "orgs_list", {})}
     districts = []
-    for org in node.query("governance", "orgs_list", {}):
-        try:
-            report = node.query("volunteering", "district_report", {"district": org["id"]})
-        except CivicError:
-            continue  # an organisation that is not a volunteering district
+    for entry in node.query("volunteering", "districts_list", {"limit": 50}):
+        district = entry["district"]
+        report = node.query("volunteering", "district_report", {"district": district})
         bars = [(t(f"district.{k}"), report[k]) for k in DISTRICT_BARS]
-        districts.append({**report, "name": org.get("name", org["id"]),
-                          "chart": charts.bars(bars, t("chart.district_of", name=org["id"]))})
+        districts.append({**report, "name": names.get(district, district),
+                          "chart": charts.bars(bars, t("chart.district_of", name=district))})
     return render(request, "transparency.html", {"services": services, "districts": districts})
 
 

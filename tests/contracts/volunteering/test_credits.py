@@ -89,3 +89,11 @@ def test_expired_credits_still_count_as_outstanding_until_swept(town: Town) -> N
     assert town.query("district_report", district="nowon")["outstanding"] == 2_100
     assert town.box.call(town.junho, "token", "sweep_expired", currency="NW", holder=town.minji).ok
     assert town.query("district_report", district="nowon")["outstanding"] == 0
+
+
+def test_the_taking_part_districts_are_listed_with_their_coins(town: Town) -> None:
+    assert town.query("districts_list") == [
+        {"district": "gangseo", "currency": "GS", "max_hourly": 800},
+        {"district": "nowon", "currency": "NW", "max_hourly": 700},
+    ]
+    assert [d["district"] for d in town.query("districts_list", limit=1)] == ["gangseo"]

@@ -495,6 +495,12 @@ class Volunteering(Contract):
         return {"district": district, "currency": record.currency, "max_hourly": record.max_hourly}
 
     @query
+    def districts_list(self, limit: Limit = 20) -> list[dict[str, Any]]:
+        """The districts taking part in volunteering, by id, with their coins."""
+        return [{"district": key[0], "currency": record.currency, "max_hourly": record.max_hourly}
+                for key, record in self.districts.scan(limit=limit)]
+
+    @query
     def organisation(self, org: Name) -> dict[str, Any]:
         """The district an organisation posts in."""
         return {"org": org, "district": self._org_district(org)}
