@@ -11,6 +11,7 @@ Each request still gets exactly the outcomes of its own envelopes, in order.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from concurrent.futures import Future
 
 from fastapi.concurrency import run_in_threadpool
@@ -25,7 +26,7 @@ class Admission:
     def __init__(self, node: Node, max_group: int = 10_000) -> None:
         self.node = node
         self.max_group = max_group
-        self._waiting: list[tuple[list[bytes], asyncio.Future[list[Outcome]]]] = []
+        self._waiting: deque[tuple[list[bytes], asyncio.Future[list[Outcome]]]] = deque()
         self._draining = False
 
     async def submit(self, envelopes: list[bytes]) -> list[Outcome]:
@@ -60,7 +61,7 @@ class Admission:
     def _take(self) -> list[tuple[list[bytes], asyncio.Future[list[Outcome]]]]:
         group, size = [], 0
         while self._waiting and (not group or size + len(self._waiting[0][0]) <= self.max_group):
-            item = self._waiting.pop(0)
+            item = self._waiting.popleft()
             group.append(item)
             size += len(item[0])
         return group
