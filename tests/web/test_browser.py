@@ -234,10 +234,10 @@ def test_a_citizen_creates_a_wallet_is_funded_and_sends_from_the_browser(page, s
         screenshot(page, "send-committed-phone")
         assert client.balances(friend.address_text)["CIV"]["spendable"] == 30
         assert client.balances(mine)["CIV"]["spendable"] == 70
-        tx_id = page.locator("#tx-link").get_attribute("href").rsplit("/", 1)[1]
+        tx_id = page.locator("#tx-status .tx-link").get_attribute("href").rsplit("/", 1)[1]
         assert client.transaction(tx_id)["call"]["args"]["memo"] == "고마워요"
 
-    page.click("#tx-link")
+    page.click("#tx-status .tx-link")
     page.wait_for_selector("#proof-result[data-verified=true]")
 
 
@@ -262,3 +262,36 @@ def test_screens_of_key_pages_on_a_phone(page, server):
             .map((e) => `${e.tagName}#${e.id}.${e.className}: ${e.textContent.slice(0, 40)}`)""")
         assert wide == [], f"{path} is wider than a phone"
     assert json.loads(page.locator("#i18n").inner_text())["site.name"] == "시빅레저 서울"
+
+
+def test_action_forms_turn_fields_into_typed_arguments(portal):
+    """static/actions.js: each data-kind converts its field; a bad field is named by its code."""
+    recipient = to_text(address_of(KeyPair.from_seed(bytes(32)).public_key))
+    got = run_js(portal, """
+        const actions = await import("/static/actions.js");
+        const form = document.createElement("form");
+        form.innerHTML = `
+          <input name="service" type="hidden" value="roads">
+          <input name="amount" data-kind="amount" data-decimals="2" value="1,234.5">
+          <input name="to" data-kind="address" value="${arg.to}">
+          <input name="hazard" data-kind="int" value="42">
+          <input name="values.pm10" data-kind="int" value="35">
+          <input name="values.no2" data-kind="int" value="-3">
+          <input name="skills" data-kind="list" value="cooking, , driving">
+          <input name="accept" type="checkbox" data-kind="bool" checked>
+          <input name="memo" data-optional value="">
+          <input name="photo" type="file" data-kind="blob" data-optional>`;
+        const args = await actions.argumentsOf(form);
+        const bad = [];
+        for (const [kind, value] of [["amount", "0"], ["amount", "1.234"], ["int", "4.5"], ["address", "civ1x"],
+                                     ["time", "soon"], ["hex", "abc"], ["blob", ""], ["nope", "1"]]) {
+          const f = document.createElement("form");
+          f.innerHTML = `<input name="x" data-kind="${kind}" value="${value}" ${kind === "blob" ? 'type="file"' : ""}>`;
+          try { await actions.argumentsOf(f); bad.push("accepted"); } catch (e) { bad.push(e.code); }
+        }
+        return {encoded: civic.toHex(civic.encode(args)), bad};""", {"to": recipient})
+    expected = {"service": "roads", "amount": 123450, "to": address_of(KeyPair.from_seed(bytes(32)).public_key),
+                "hazard": 42, "values": {"pm10": 35, "no2": -3}, "skills": ["cooking", "driving"], "accept": True}
+    assert got["encoded"] == encoding.encode(expected).hex()
+    assert got["bad"] == ["invalid_amount", "invalid_amount", "invalid_number", "address_length",
+                          "invalid_time", "invalid_hex", "missing_file", "unknown_kind"]

@@ -23,7 +23,8 @@ def fields(text: str) -> set[str]:
 
 def used_keys() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
-    for path in [*WEB.glob("templates/*.html"), *WEB.glob("static/*.js"), *WEB.glob("*.py")]:
+    scripts = [p for p in WEB.glob("static/**/*.js") if "vendor" not in p.parts]
+    for path in [*WEB.glob("templates/**/*.html"), *scripts, *WEB.glob("*.py")]:
         text = path.read_text("utf-8")
         for key in USED.findall(text) + STEP.findall(text):
             found.setdefault(key, set()).add(path.name)
@@ -65,8 +66,29 @@ def test_keys_built_at_run_time_exist():
     built += [f"status.{step}" for step in ("signing", "submitting", "pending", "committed", "failed")]
     built += [f"flow.{k}" for k in SERVICE_BARS] + [f"district.{k}" for k in DISTRICT_BARS]
     built += [f"error.{code}" for code in ("address_length", "address_prefix", "address_checksum",
-                                           "invalid_amount", "network", "timeout", "insufficient_funds")]
+                                           "invalid_amount", "network", "timeout", "insufficient_funds",
+                                           "invalid_number", "invalid_time", "invalid_hex",
+                                           "missing_file", "unknown_kind", "upload_failed")]
     assert [k for k in built if k not in catalogue("ko")] == []
+
+
+def test_a_key_lives_in_one_file_of_each_language(tmp_path, monkeypatch):
+    from civicledger.web import i18n
+
+    for language in LANGUAGES:
+        files = sorted((i18n.CATALOGUE_DIR / language).glob("*.json"))
+        assert files, f"no catalogue files for {language}"
+    (tmp_path / "ko").mkdir()
+    (tmp_path / "ko" / "a.json").write_text('{"x.one": "하나"}', "utf-8")
+    (tmp_path / "ko" / "b.json").write_text('{"x.one": "일"}', "utf-8")
+    monkeypatch.setattr(i18n, "CATALOGUE_DIR", tmp_path)
+    i18n.catalogue.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="x.one"):
+            i18n.catalogue("ko")
+    finally:
+        monkeypatch.undo()
+        i18n.catalogue.cache_clear()
 
 
 def test_the_translator_fills_fields_and_shows_a_missing_key_as_itself():

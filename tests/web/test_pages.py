@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from civicledger.core.address import to_text
 from civicledger.web.charts import bars
-from civicledger.web.pages import amount, seoul_time
+from civicledger.web.render import amount, seoul_time
 from tests.gateway.conftest import b64, transfer
 
 

@@ -1,7 +1,9 @@
 """The translation catalogue: every word the portal shows, in Korean and in English.
 
-Text lives in ``i18n/{ko,en}.json`` as flat ``key -> text`` maps; templates and
-scripts name keys (``t("nav.explorer")``), never words. Korean is the default;
+Text lives in ``i18n/<language>/*.json``, one file per area of the portal (so
+areas grow without touching each other), each a flat ``key -> text`` map; a key
+may live in only one file. Templates and scripts name keys
+(``t("nav.explorer")``), never words. Korean is the default;
 ``?lang=en`` switches and a cookie remembers the choice. A text may hold
 ``{name}`` fields filled by ``t(key, name=...)``.
 """
@@ -27,8 +29,14 @@ def catalogue(language: str) -> Mapping[str, str]:
     """The texts of ``language`` (one of LANGUAGES), read once."""
     if language not in LANGUAGES:
         raise KeyError(f"no catalogue for language {language!r}")
-    texts: dict[str, str] = json.loads((CATALOGUE_DIR / f"{language}.json").read_text("utf-8"))
-    return texts
+    texts: dict[str, str] = {}
+    for path in sorted((CATALOGUE_DIR / language).glob("*.json")):
+        part: dict[str, str] = json.loads(path.read_text("utf-8"))
+        twice = texts.keys() & part.keys()
+        if twice:
+            raise ValueError(f"{path.name} repeats keys of another {language} file: {sorted(twice)}")
+        texts.update(part)
+    return dict(sorted(texts.items()))
 
 
 def requested_language(request: Request) -> str | None:

@@ -8,76 +8,26 @@ the browser, against the public API, and the server never sees a private key.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from civicledger.core import address as addresses
 from civicledger.core.errors import NotFound, UnknownCall
 from civicledger.core.jsonform import plain
 from civicledger.gateway import models, views
-from civicledger.gateway.routes import gateway_of
 from civicledger.node.node import Node
 from civicledger.node.store import Store
 from civicledger.web import charts
-from civicledger.web.i18n import COOKIE, LANGUAGES, Translator, language_of, requested_language
+from civicledger.web.i18n import Translator, language_of
+from civicledger.web.render import node_of, not_found, render
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
 LATEST_BLOCKS = 10
 LATEST_TXS = 10
 TX_SCAN_BLOCKS = 200
 """How far back the home page looks for recent transactions (empty blocks are skipped)."""
 HISTORY_PAGE = 50
-SEOUL = timezone(timedelta(hours=9), "KST")
-COOKIE_MAX_AGE_S = 365 * 24 * 3600
-
-
-def seoul_time(time_ms: int) -> str:
-    """A block time as Seoul wall-clock time (the city's; block times are UTC milliseconds)."""
-    moment = datetime.fromtimestamp(time_ms / 1000, UTC).astimezone(SEOUL)
-    return moment.strftime("%Y-%m-%d %H:%M:%S KST")
-
-
-def amount(units: int, decimals: int = 0) -> str:
-    """Integer minor units as text with thousands separators: 1234567, 2 → ``12,345.67``."""
-    sign = "-" if units < 0 else ""
-    whole, part = divmod(abs(units), 10**decimals)
-    text = f"{sign}{whole:,}"
-    return f"{text}.{part:0{decimals}d}" if decimals else text
-
-
-def short(text: str, keep: int = 10) -> str:
-    """A long id or address cut in the middle for tables (the full text stays in the link)."""
-    return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-6:]}"
-
-
-templates.env.filters.update(seoul_time=seoul_time, amount=amount, short=short)
-
-
-def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    """Render ``name`` in the request's language, remembering a language switch in a cookie."""
-    language = language_of(request)
-    t = Translator(language)
-    response = templates.TemplateResponse(request, name, {
-        "t": t, "lang": language, "languages": LANGUAGES, "path": request.url.path, **context,
-    }, status_code=status)
-    if requested_language(request):
-        response.set_cookie(COOKIE, language, max_age=COOKIE_MAX_AGE_S, samesite="lax")
-    return response
-
-
-def not_found(request: Request, what: str) -> Response:
-    return render(request, "not_found.html", {"what": what}, status=404)
-
-
-def node_of(request: Request) -> Node:
-    return gateway_of(request).node
 
 
 # -- explorer -------------------------------------------------------------------------------------
@@ -176,7 +126,7 @@ def search(request: Request, q: str = "") -> Response:
         try:
             addresses.from_text(query.lower())
         except addresses.AddressError as error:
-            return render(request, "not_found.html", {"what": query, "detail": str(error)}, status=404)
+            return not_found(request, query, str(error))
         return RedirectResponse(f"/address/{query.lower()}", status_code=303)
     if len(query) == 64:
         text = query.lower()

@@ -1,0 +1,90 @@
+"""What every portal page shares: the templates and their filters, rendering in the
+reader's language, the node behind the request and the account a page is about.
+
+Pages that act for a citizen or an operator are addressed by account
+(``?account=civ1…``): the key lives in the browser, so the server learns which
+account a page is for only from the address the page's script puts in the URL
+(``static/actions.js`` adds the browser wallet's address when it is missing).
+Everything such a page shows is public ledger data anyway.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from civicledger.core import address as addresses
+from civicledger.core.errors import NotFound
+from civicledger.gateway.routes import gateway_of
+from civicledger.node.node import Node
+from civicledger.web.i18n import COOKIE, LANGUAGES, Translator, language_of, requested_language
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+SEOUL = timezone(timedelta(hours=9), "KST")
+COOKIE_MAX_AGE_S = 365 * 24 * 3600
+
+
+def seoul_time(time_ms: int) -> str:
+    """A block time as Seoul wall-clock time (the city's; block times are UTC milliseconds)."""
+    moment = datetime.fromtimestamp(time_ms / 1000, UTC).astimezone(SEOUL)
+    return moment.strftime("%Y-%m-%d %H:%M:%S KST")
+
+
+def amount(units: int, decimals: int = 0) -> str:
+    """Integer minor units as text with thousands separators: 1234567, 2 → ``12,345.67``."""
+    sign = "-" if units < 0 else ""
+    whole, part = divmod(abs(units), 10**decimals)
+    text = f"{sign}{whole:,}"
+    return f"{text}.{part:0{decimals}d}" if decimals else text
+
+
+def short(text: str, keep: int = 10) -> str:
+    """A long id or address cut in the middle for tables (the full text stays in the link)."""
+    return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-6:]}"
+
+
+templates.env.filters.update(seoul_time=seoul_time, amount=amount, short=short)
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Render ``name`` in the request's language, remembering a language switch in a cookie."""
+    language = language_of(request)
+    t = Translator(language)
+    response = templates.TemplateResponse(request, name, {
+        "t": t, "lang": language, "languages": LANGUAGES, "path": request.url.path, **context,
+    }, status_code=status)
+    if requested_language(request):
+        response.set_cookie(COOKIE, language, max_age=COOKIE_MAX_AGE_S, samesite="lax")
+    return response
+
+
+def not_found(request: Request, what: str, detail: str = "") -> Response:
+    return render(request, "not_found.html", {"what": what, "detail": detail}, status=404)
+
+
+def node_of(request: Request) -> Node:
+    return gateway_of(request).node
+
+
+def account_of(request: Request) -> str | None:
+    """The ``civ1…`` account a page is about (``?account=``), or None if absent or not an address."""
+    text = request.query_params.get("account", "").strip().lower()
+    try:
+        addresses.from_text(text)
+    except addresses.AddressError:
+        return None
+    return text
+
+
+def query_or_none(node: Node, contract: str, name: str, args: dict[str, Any]) -> Any:
+    """A contract query's answer, or None when what it asks about does not exist."""
+    try:
+        return node.query(contract, name, args)
+    except NotFound:
+        return None
