@@ -61,3 +61,47 @@ def screenshot(page, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     print(f"screenshot: {path}")
     return path
+
+
+PKCS8_ED25519_PREFIX = "302e020100300506032b657004220420"
+"""DER prefix of a PKCS #8 Ed25519 private key; the 32-byte seed follows."""
+
+
+def demo_wallet(node_server, name: str):
+    """A demo key of the running ``civic up --demo`` node (``minji``, ``nowon-admin``, …)."""
+    from civicledger.cli.demo import DEMO_PASSPHRASE
+    from civicledger.cli.workspace import Workspace
+    from civicledger.sdk import Wallet
+
+    return Wallet.load(Workspace(node_server.data).key_path(name), DEMO_PASSPHRASE)
+
+
+def use_key(page, node_server, wallet) -> str:
+    """Put ``wallet``'s key into this browser profile's wallet, as the wallet page keeps it
+    (non-extractable, in IndexedDB), so a test can act as a demo operator; returns the address.
+
+    Test set-up only: people bring a key through the wallet page's import.
+    """
+    page.goto(node_server.url + "/wallet")
+    address = page.evaluate("""async ([seedHex, address]) => {
+        const civic = await import("/static/civic.js");
+        const pkcs8 = civic.concat(civic.fromHex(arguments_prefix), civic.fromHex(seedHex));
+        const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, {name: "Ed25519"}, false, ["sign"]);
+        const publicKey = civic.fromHex(address.publicKey);
+        const db = await new Promise((resolve, reject) => {
+          const open = indexedDB.open("civicledger", 1);
+          open.onupgradeneeded = () => open.result.createObjectStore("keys", {keyPath: "id"});
+          open.onsuccess = () => resolve(open.result); open.onerror = () => reject(open.error);
+        });
+        await new Promise((resolve, reject) => {
+          const tx = db.transaction("keys", "readwrite");
+          tx.objectStore("keys").put({id: "default", keys: {privateKey}, publicKey, address: address.text,
+                                      created: Date.now()});
+          tx.oncomplete = resolve; tx.onerror = () => reject(tx.error);
+        });
+        db.close();
+        return (await (await import("/static/wallet.js")).load()).address;
+    }""".replace("arguments_prefix", f'"{PKCS8_ED25519_PREFIX}"'),
+        [wallet.keypair.seed.hex(), {"publicKey": wallet.public_key.hex(), "text": wallet.address_text}])
+    assert address == wallet.address_text
+    return address

@@ -266,7 +266,8 @@ def test_screens_of_key_pages_on_a_phone(page, server):
 
 def test_action_forms_turn_fields_into_typed_arguments(portal):
     """static/actions.js: each data-kind converts its field; a bad field is named by its code."""
-    recipient = to_text(address_of(KeyPair.from_seed(bytes(32)).public_key))
+    raw = address_of(KeyPair.from_seed(bytes(32)).public_key)
+    recipient = to_text(raw)
     got = run_js(portal, """
         const actions = await import("/static/actions.js");
         const form = document.createElement("form");
@@ -283,15 +284,18 @@ def test_action_forms_turn_fields_into_typed_arguments(portal):
           <input name="photo" type="file" data-kind="blob" data-optional>`;
         const args = await actions.argumentsOf(form);
         const bad = [];
-        for (const [kind, value] of [["amount", "0"], ["amount", "1.234"], ["int", "4.5"], ["address", "civ1x"],
-                                     ["time", "soon"], ["hex", "abc"], ["blob", ""], ["nope", "1"]]) {
+        const cases = [["amount", "0"], ["amount", "1.234"], ["int", "4.5"], ["address", "civ1x"],
+                       ["time", "soon"], ["hex", "abc"], ["blob", ""], ["nope", "1"]];
+        for (const [kind, value] of cases) {
           const f = document.createElement("form");
-          f.innerHTML = `<input name="x" data-kind="${kind}" value="${value}" ${kind === "blob" ? 'type="file"' : ""}>`;
+          const type = kind === "blob" ? 'type="file"' : "";
+          f.innerHTML = `<input name="x" data-kind="${kind}" value="${value}" ${type}>`;
           try { await actions.argumentsOf(f); bad.push("accepted"); } catch (e) { bad.push(e.code); }
         }
         return {encoded: civic.toHex(civic.encode(args)), bad};""", {"to": recipient})
-    expected = {"service": "roads", "amount": 123450, "to": address_of(KeyPair.from_seed(bytes(32)).public_key),
-                "hazard": 42, "values": {"pm10": 35, "no2": -3}, "skills": ["cooking", "driving"], "accept": True}
+    expected = {"service": "roads", "amount": 123450, "to": raw,
+                "hazard": 42, "values": {"pm10": 35, "no2": -3}, "skills": ["cooking", "driving"],
+                "accept": True}
     assert got["encoded"] == encoding.encode(expected).hex()
     assert got["bad"] == ["invalid_amount", "invalid_amount", "invalid_number", "address_length",
                           "invalid_time", "invalid_hex", "missing_file", "unknown_kind"]
