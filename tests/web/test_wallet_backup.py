@@ -184,7 +184,7 @@ def test_a_wallet_made_in_the_browser_comes_with_a_backup_python_opens(page, ser
 
 def test_a_key_file_sealed_in_python_imports_and_signs_in_the_browser(page, server):
     keypair = KeyPair.generate()
-    data = keyfile.seal(keypair, "pw", **FAST)
+    data = keyfile.seal(keypair, "pw", label="민지의 집 컴퓨터", **FAST)
     address = keyfile.public_info(data).address
     with Client(server.url) as client:
         minji = demo_wallet(server, "minji")
@@ -236,6 +236,7 @@ def test_bad_key_files_and_wrong_passphrases_are_refused_and_change_nothing(page
 
     page.goto(server.url + "/wallet")
     page.wait_for_selector("#import-section:not([hidden])")
+    assert import_file(page, good, "") == "암호 문구를 입력하세요."
     status = import_file(page, good, "wrong passphrase")
     assert "암호 문구가 틀렸습니다" in status and "바뀌지 않았습니다" in status
     assert stored(page) is None, "a wrong passphrase stores nothing"

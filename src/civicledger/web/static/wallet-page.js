@@ -111,6 +111,7 @@ async function submitImport(event) {
   const status = $("import-status");
   const file = $("import-file").files[0];
   if (!file) { status.textContent = t("wallet.import_no_file"); return; }
+  if (!$("import-passphrase").value) { status.textContent = problem({ code: "empty_passphrase" }); return; }
   $("import-button").disabled = true;
   status.textContent = t("wallet.opening");
   try {

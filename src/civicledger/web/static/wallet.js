@@ -63,7 +63,8 @@ export async function load() {
   } : null;
 }
 
-/** Make a new key pair whose private key can never leave the browser, and keep it. */
+/** Make a new key pair whose private key can never leave the browser, and keep it (without a
+ * backup: the wallet page makes keys with createWithBackup). */
 export async function create() {
   const keys = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
   const publicKey = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
