@@ -140,7 +140,9 @@ class Governance(Contract):
     def _active_orgs(self) -> list[str]:
         return [key[0] for key, org in self.orgs.scan() if org.active]
 
+    @query
     def required_approvals(self) -> int:
+        """Approvals a proposal needs now: more than ``quorum_percent`` of the active orgs."""
         count = len(self._active_orgs())
         return min(count, count * self.params.get("quorum_percent", DEFAULT_QUORUM_PERCENT) // 100 + 1)
 
