@@ -1,6 +1,7 @@
 // Operators' consoles: the argument kinds their forms use beyond actions.js's own, and a
-// page-level note of what was just committed (a revoked role's row, with its status, is
-// replaced when the list reloads, so the outcome is said once more outside the list).
+// page-level note of what a form inside a reloaded list just committed (a revoked role's row
+// or an approved proposal's card goes away with its status when the list reloads, so the
+// outcome is said once more, outside the list).
 import { parseAddress, t } from "/static/civic.js";
 import { KINDS, say } from "/static/actions.js";
 
@@ -27,5 +28,5 @@ KINDS.addresses = (input) => {
 
 const note = document.getElementById("console-status");
 document.addEventListener("committed", (event) => {
-  if (note) say(note, "committed", t("status.committed", { height: event.detail.height }), event.detail.tx_id);
+  if (note && event.target.closest("[data-refresh]")) say(note, "committed", t("status.committed", { height: event.detail.height }), event.detail.tx_id);
 });
