@@ -117,3 +117,10 @@ def test_listed_proposals_show_expiry(box: Sandbox) -> None:
     assert propose(box, CITY, "city", "set_param", name="x", value=1).ok
     box.advance(2 * 24 * 3600 * 1000)
     assert box.query("governance", "proposals_list")[0]["status"] == "expired"
+
+
+def test_required_approvals_is_a_query_that_follows_the_quorum(box: Sandbox) -> None:
+    assert box.query("governance", "required_approvals") == 2  # more than half of three
+    assert propose(box, CITY, "city", "set_param", name="quorum_percent", value=100).ok
+    assert box.call(NGO, "governance", "approve", org="ngo", proposal=1).result == "executed"
+    assert box.query("governance", "required_approvals") == 3
