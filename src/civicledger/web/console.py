@@ -36,7 +36,6 @@ ROLE_PAGE = 200
 PROPOSAL_PAGE = 30
 PROPOSAL_DAYS = (7, 30, 60)
 """How long a new proposal stays open, in days (the contract allows up to 90)."""
-DAY_MS = 24 * 3600 * 1000
 ROLE_NAME = schema.Name.__metadata__[0]
 
 PROPOSAL_KINDS = (
@@ -89,11 +88,11 @@ def standing(node: Node, account: str | None) -> Standing:
     return found
 
 
-def _context(request: Request, node: Node, **extra: Any) -> dict[str, Any]:
+def _context(request: Request, node: Node) -> dict[str, Any]:
+    """What every console page needs: the account, its standing and the current quorum."""
     account = account_of(request)
     return {"account_page": True, "account": account, "me": standing(node, account),
-            "required": node.query("governance", "required_approvals", {}), "days": PROPOSAL_DAYS,
-            **extra}
+            "required": node.query("governance", "required_approvals", {}), "days": PROPOSAL_DAYS}
 
 
 # -- the account's page ---------------------------------------------------------------------------
