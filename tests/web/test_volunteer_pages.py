@@ -204,6 +204,7 @@ def test_the_whole_activity_shows_on_the_volunteers_page_and_the_manager_console
             manager=city.raw("welfare-admin"))
     console = city.page(f"/console/volunteer/requests/{request}", account="welfare-admin")
     assert 'data-method="confirm"' in console and 'name="minutes" data-kind="int" value="120"' in console
+    assert 'data-method="cancel"' not in console, "work has started: nothing to cancel"
     certificate = city.ok("welfare-admin", "confirm", request=request, volunteer=city.raw("junho"),
                           minutes=120, rating=5, tags=["punctual", "kind"])
 

@@ -197,18 +197,21 @@ def home(request: Request, district: str = "", after: int = 0) -> Response:
     districts = _districts(node)
     ids = [d["district"] for d in districts]
     profile = plain(_query(node, "profile", volunteer=raw)) if raw else None
-    if district not in ids:
-        preferred = profile["preferred_districts"] if profile else []
-        district = next((d for d in preferred if d in ids), ids[0] if ids else "")
     now = _now_ms(node)
-    listing, more = (_scan_requests(node, district, max(0, min(after, MAX_ID)),
-                                    lambda r: r["status"] == RequestStatus.OPEN and r["deadline_ms"] > now)
-                     if district else ([], None))
     recommended = []
     if raw and profile is not None:
         for item in _query(node, "recommend", volunteer=raw, limit=10):
-            record = _query(node, "request", request=item["request"])
-            recommended.append({**plain(record), "score": item["score"], "fit": _fit(t, record, profile)})
+            if item["deadline_ms"] > now:
+                record = _query(node, "request", request=item["request"])
+                recommended.append({**plain(record), "score": item["score"],
+                                    "fit": _fit(t, record, profile)})
+    if district not in ids:
+        preferred = [*(profile["preferred_districts"] if profile else []),
+                     *(r["district"] for r in recommended)]
+        district = next((d for d in preferred if d in ids), ids[0] if ids else "")
+    listing, more = (_scan_requests(node, district, max(0, min(after, MAX_ID)),
+                                    lambda r: r["status"] == RequestStatus.OPEN and r["deadline_ms"] > now)
+                     if district else ([], None))
     decimals = _decimals(node)
     currency = {d["district"]: d["currency"] for d in districts}
     return render(request, "volunteer/home.html", {
@@ -398,6 +401,7 @@ def console_request(request: Request, number: str, after: int = 0) -> Response:
         "is_manager": record["org"] in managed, "is_admin": record["district"] in admin,
         "deadline_passed": now >= record["deadline_ms"],
         "window_over": now > record["end_ms"], "words": word_lists(),
+        "started": any(r["activity"] and r["activity"]["status"] != ActivityStatus.ASSIGNED for r in rows),
     })
 
 
