@@ -157,6 +157,9 @@ def test_paging_through_a_districts_open_requests(city):
     assert more is not None
     second = city.page(f"/volunteer?district=nowon&after={more.group(1)}")
     assert f'data-request="{ids[-1]}"' in second and f'data-request="{ids[0]}"' not in second
+    for path in ("/volunteer?after=x", "/volunteer/me?after=-1", "/console/volunteer?after=1e9",
+                 f"/console/volunteer/requests/{ids[0]}?after=zz"):
+        assert city.api.get(path).status_code == 200, "a bad paging cursor starts from the beginning"
 
 
 def test_a_request_page_offers_the_apply_form_then_shows_the_application(city):

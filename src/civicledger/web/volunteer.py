@@ -82,6 +82,11 @@ def _number(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 19 and 1 <= int(text) <= MAX_ID else None
 
 
+def _after(text: str) -> int:
+    """A paging cursor from the URL; anything that is not one starts from the beginning."""
+    return int(text) if text.isdigit() and len(text) <= 18 else 0
+
+
 def _now_ms(node: Node) -> int:
     """The time the next block will carry at the earliest (the contract compares deadlines with
     block times; on a quiet chain the latest block is older than now)."""
@@ -189,7 +194,7 @@ def _fit(t: Translator, record: dict[str, Any], prefs: dict[str, Any]) -> list[s
 
 
 @router.get("/volunteer", response_class=HTMLResponse)
-def home(request: Request, district: str = "", after: int = 0) -> Response:
+def home(request: Request, district: str = "", after: str = "") -> Response:
     node = node_of(request)
     t = Translator(language_of(request))
     account = account_of(request)
@@ -209,14 +214,14 @@ def home(request: Request, district: str = "", after: int = 0) -> Response:
         preferred = [*(profile["preferred_districts"] if profile else []),
                      *(r["district"] for r in recommended)]
         district = next((d for d in preferred if d in ids), ids[0] if ids else "")
-    listing, more = (_scan_requests(node, district, max(0, min(after, MAX_ID)),
+    listing, more = (_scan_requests(node, district, _after(after),
                                     lambda r: r["status"] == RequestStatus.OPEN and r["deadline_ms"] > now)
                      if district else ([], None))
     decimals = _decimals(node)
     currency = {d["district"]: d["currency"] for d in districts}
     return render(request, "volunteer/home.html", {
         "account_page": True, "account": account, "districts": districts, "district": district,
-        "listing": listing, "more": more, "after": after, "recommended": recommended,
+        "listing": listing, "more": more, "after": _after(after), "recommended": recommended,
         "profile": profile, "names": _org_names(node), "currency": currency, "decimals": decimals,
     })
 
@@ -259,7 +264,7 @@ def _activity_view(node: Node, record: dict[str, Any], activity: dict[str, Any],
 
 
 @router.get("/volunteer/me", response_class=HTMLResponse)
-def mine(request: Request, after: int = 0) -> Response:
+def mine(request: Request, after: str = "") -> Response:
     node = node_of(request)
     account = account_of(request)
     raw = _raw(account)
@@ -269,9 +274,9 @@ def mine(request: Request, after: int = 0) -> Response:
                                "coin": {d["district"]: d["currency"] for d in districts}}
     if raw is None:
         return render(request, "volunteer/me.html", context)
-    after = max(0, min(after, MAX_ID))
+    cursor = _after(after)
     activities = []
-    page = _query(node, "activities_of", volunteer=raw, after=after, limit=LIST_PAGE)
+    page = _query(node, "activities_of", volunteer=raw, after=cursor, limit=LIST_PAGE)
     for activity in page:
         record = _query(node, "request", request=activity["request"])
         activities.append({**_activity_view(node, record, activity, account), "r": plain(record)})
@@ -332,7 +337,7 @@ def _roles(node: Node, raw: bytes) -> tuple[list[str], list[str]]:
 
 
 @router.get("/console/volunteer", response_class=HTMLResponse)
-def console(request: Request, after: int = 0) -> Response:
+def console(request: Request, after: str = "") -> Response:
     node = node_of(request)
     account = account_of(request)
     raw = _raw(account)
@@ -341,7 +346,7 @@ def console(request: Request, after: int = 0) -> Response:
     if raw is None:
         return render(request, "volunteer/console.html", context)
     managed, admin = _roles(node, raw)
-    after = max(0, min(after, MAX_ID))
+    cursor = _after(after)
     head = _now_ms(node)
     hour = 60 * 60 * 1000
     defaults = {"deadline": (head // hour + 24) * hour, "start": (head // hour + 48) * hour}
@@ -350,21 +355,21 @@ def console(request: Request, after: int = 0) -> Response:
     for org in managed:
         report = _query(node, "org_report", org=org)
         district = _query(node, "district", district=report["district"])
-        requests, more = _scan_requests(node, report["district"], after, lambda r, o=org: r["org"] == o)
+        requests, more = _scan_requests(node, report["district"], cursor, lambda r, o=org: r["org"] == o)
         orgs.append({"org": org, "report": report, "district": district, "requests": requests,
                      "more": more})
     districts = []
     for district in admin:
         report = _query(node, "district_report", district=district)
-        requests, more = _scan_requests(node, district, after, lambda r: True)
+        requests, more = _scan_requests(node, district, cursor, lambda r: True)
         districts.append({"district": district, "report": report, "requests": requests, "more": more})
-    context.update(orgs=orgs, admin_districts=districts, defaults=defaults, after=after,
+    context.update(orgs=orgs, admin_districts=districts, defaults=defaults, after=cursor,
                    all_orgs=node.query("governance", "orgs_list", {}))
     return render(request, "volunteer/console.html", context)
 
 
 @router.get("/console/volunteer/requests/{number}", response_class=HTMLResponse)
-def console_request(request: Request, number: str, after: int = 0) -> Response:
+def console_request(request: Request, number: str, after: str = "") -> Response:
     node = node_of(request)
     t = Translator(language_of(request))
     ident = _number(number)
@@ -373,8 +378,8 @@ def console_request(request: Request, number: str, after: int = 0) -> Response:
         return not_found(request, t("volunteer.request_title", id=number), t("volunteer.no_request"))
     account = account_of(request)
     raw = _raw(account)
-    after = max(0, min(after, MAX_ID))
-    page = _query(node, "applications_for", request=ident, after=after, limit=QUERY_PAGE)
+    cursor = _after(after)
+    page = _query(node, "applications_for", request=ident, after=cursor, limit=QUERY_PAGE)
     rows = []
     for application in page:
         row = plain(application)
