@@ -126,7 +126,8 @@ PAGES_OF_THE_DEMO = [
     ("/services/hazards/roads", "minji", "Report a hazard", "위험 신고하기"),
     ("/services/air/air", "minji", "Send a reading", "측정값 보내기"),
     ("/services/parking/parking", "junho", "Parking spots in zone 041-108", "041-108 구역의 주차 공간"),
-    ("/console/services/roads", "nowon-admin", "Reports awaiting", "확인 대기 신고"),
+    ("/console/services/roads", "nowon-admin", "Awaiting verification · 노원구청",
+     "확인 대기 신고 · 노원구청"),
     ("/console/services/air", "seoul-admin", "Readings awaiting review", "검토 대기 측정값"),
     ("/console/services/parking", "seoul-admin", "Spots shared in zone 041-108", "041-108 구역에 공유된"),
 ]
@@ -284,6 +285,24 @@ def test_parking_shows_spots_bookings_and_the_steps_each_side_may_take(city: Cit
     assert 'id="needs-resident"' in outsider and not form(outsider, "parking", "list_spot")
     console = city.page("/console/services/parking", "seoul-admin").text
     assert f'<tr data-spot="{spot}">' in console and "no dispute procedure" in console
+
+
+def test_a_paused_service_says_so_and_the_console_offers_to_resume_it(city: City) -> None:
+    city.ok("seoul-admin", "incentives", "set_active", service="parking", active=False)
+    try:
+        assert "The operator has paused this service" in city.page("/services/parking/parking", "junho").text
+        assert "The operator has paused this service" in city.page("/services").text
+        console = city.page("/console/services/parking", "seoul-admin").text
+        resume = form(console, "incentives", "set_active")
+        assert resume and 'name="active" value="true"' in resume[0] and "Resume the service" in resume[0]
+        refused = city.call("junho", "parking", "list_spot", service="parking", cell="0412-1090",
+                            price_per_hour=10, windows=[[wall_clock_ms() // HOUR * HOUR + 2 * HOUR,
+                                                         wall_clock_ms() // HOUR * HOUR + 3 * HOUR]])
+        assert refused["receipt"]["status"] == "service_paused"
+    finally:
+        city.ok("seoul-admin", "incentives", "set_active", service="parking", active=True)
+    console = city.page("/console/services/parking", "seoul-admin").text
+    assert 'name="active" value="false"' in form(console, "incentives", "set_active")[0]
 
 
 def test_keys_built_at_run_time_exist() -> None:

@@ -118,9 +118,10 @@ def hazard_review(node: Node, service: str, department: str,
                   roles: set[tuple[str, str]]) -> dict[str, Any]:
     """A department's hazards awaiting a decision and its open repair work."""
     args = {"service": service, "department": department, "limit": QUEUE_PAGE}
+    departments = [plain(o) for o in node.query("governance", "orgs_list", {})]
     return {
-        "department": department,
-        "departments": [plain(o) for o in node.query("governance", "orgs_list", {})],
+        "department": department, "departments": departments,
+        "department_name": next(o["name"] for o in departments if o["id"] == department),
         "queue": plain(node.query("hazards", "queue", args)),
         "work": plain(node.query("hazards", "open_work", args)),
         "verifier": ("verifier", department) in roles,

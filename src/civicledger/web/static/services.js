@@ -103,6 +103,12 @@ document.addEventListener("input", (event) => {
   if (form) showPrice(form);
 });
 
+// A form reset after a commit puts the hours back: show the price for them (after the reset).
+document.addEventListener("reset", (event) => {
+  const form = event.target;
+  if (form.matches?.("form[data-price-per-hour]")) setTimeout(() => showPrice(form));
+});
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest?.("[data-add-window]");
   if (button) addWindow(button.closest("[data-windows]"));
