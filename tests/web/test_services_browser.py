@@ -2,7 +2,8 @@
 
 A citizen (demo ``minji``, on a phone) reports a hazard with a real photo; Nowon's verifier, in
 another browser profile, sees it in the department's queue with the photo and verifies it; the
-citizen's page then shows the reward and her balance rose by it. A refused report (the same hazard
+citizen's page then shows the reward and her balance rose by it, and the department walks the
+hazard through repair to resolved from its open-work list. A refused report (the same hazard
 twice) shows its plain-words reason and changes nothing. A resident shares a parking spot through
 the page, the citizen books it and sees the cost; a provider's air reading commits and is accepted.
 """
@@ -126,6 +127,17 @@ def test_a_reported_hazard_is_verified_and_rewarded_and_a_repeat_is_refused(page
     assert "300 CIV" in mine.inner_text()
     assert int(page.locator("[data-balance]").get_attribute("data-balance")) == before + 300
     assert spendable(server, minji) == before + 300
+
+    # The department repairs it: the open-work list walks it to resolved, and the citizen sees so.
+    for method, status in (("start_repair", "repairing"), ("resolve", None)):
+        row = operator_page.locator(f'#hazard-work [data-work="{hazard}"]')
+        row.locator(f'form[data-method="{method}"] button').click()
+        if status:
+            operator_page.locator(f'#hazard-work [data-work="{hazard}"][data-status="{status}"]').wait_for()
+        else:
+            row.wait_for(state="detached")
+    page.reload()
+    assert page.locator(f'#my-reports [data-hazard="{hazard}"]').get_attribute("data-status") == "resolved"
 
 
 def test_a_resident_shares_a_spot_and_the_citizen_books_it(page, other_page, server):
