@@ -187,6 +187,8 @@ def balance_cell(page, currency: str) -> str:
 def test_a_citizen_creates_a_wallet_is_funded_and_sends_from_the_browser(page, server):
     page.set_viewport_size(PHONE)
     page.goto(server.url + "/wallet")
+    page.fill("#new-passphrase", "a long enough passphrase")
+    page.fill("#new-passphrase-again", "a long enough passphrase")
     page.click("#create-wallet")
     address = page.locator("#wallet-address")
     page.wait_for_function("document.getElementById('wallet-address').textContent.startsWith('civ1')")

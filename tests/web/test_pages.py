@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from civicledger.core.address import to_text
 from civicledger.web.charts import bars
 from civicledger.web.render import amount, seoul_time
@@ -86,3 +88,32 @@ def test_formatting_helpers():
     assert seoul_time(0) == "1970-01-01 09:00:00 KST"
     chart = bars([("<a>", 3), ("b", 0)], "t & t")
     assert "&lt;a&gt;" in chart and "t &amp; t" in chart and chart.count("<rect") == 2
+
+
+def test_an_address_page_pages_back_through_a_long_history(api, accounts):
+    from civicledger.web.pages import HISTORY_PAGE
+
+    envelopes = [b64(transfer(accounts, 1, 2, 1)) for _ in range(HISTORY_PAGE + 3)]
+    response = api.post("/v1/transactions/batch?wait=true", json={"envelopes": envelopes})
+    assert response.status_code == 200, response.text
+    account = to_text(accounts.address(1))
+    first = api.get(f"/address/{account}?lang=en")
+    assert first.text.count('href="/tx/') == HISTORY_PAGE
+    assert 'id="history-newest"' not in first.text
+    older = re.search(r'id="history-older" href="([^"]+)"', first.text)
+    assert older, "a full page links to the older ones"
+    second = api.get(older.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200 and 'id="history-newest"' in second.text
+    shown = second.text.count('href="/tx/')
+    assert 3 <= shown < HISTORY_PAGE, "the older page holds the rest (and the account's genesis funding)"
+    assert 'id="history-older"' not in second.text
+    assert api.get(f"/address/{account}?before=oops").status_code == 404
+
+
+def test_a_pending_transaction_page_follows_the_commit(api, node, monkeypatch):
+    tx_id = "ab" * 32
+    assert api.get(f"/tx/{tx_id}").status_code == 404, "unknown, not pending"
+    monkeypatch.setattr(node, "is_pending", lambda ident: ident == bytes.fromhex(tx_id))
+    page = api.get(f"/tx/{tx_id}?lang=en")
+    assert page.status_code == 200 and "waiting to be included" in page.text
+    assert f'data-tx-id="{tx_id}"' in page.text and "/static/pending.js" in page.text

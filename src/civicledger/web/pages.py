@@ -15,6 +15,7 @@ from civicledger.core import address as addresses
 from civicledger.core.errors import NotFound, UnknownCall
 from civicledger.core.jsonform import plain
 from civicledger.gateway import models, views
+from civicledger.gateway.routes.accounts import parse_before
 from civicledger.node.node import Node
 from civicledger.node.store import Store
 from civicledger.web import charts
@@ -104,15 +105,21 @@ def _is_pending(node: Node, tx_id: str) -> bool:
 
 
 @router.get("/address/{account}", response_class=HTMLResponse)
-def account(request: Request, account: str) -> Response:
+def account(request: Request, account: str, before: str | None = None) -> Response:
+    """An account's balances and its history, newest first, a page at a time (``?before=H:I``)."""
     node = node_of(request)
     try:
         raw = addresses.from_text(account)
-    except addresses.AddressError:
-        return not_found(request, account)
+        position = parse_before(before)
+    except (addresses.AddressError, UnknownCall) as error:
+        return not_found(request, account, str(error))
     balances = views.balances(node, raw)
-    history = [views.history_item(e) for e in node.history(raw, limit=HISTORY_PAGE)]
-    return render(request, "address.html", {"account": account, "balances": balances, "history": history})
+    entries = node.history(raw, before=position, limit=HISTORY_PAGE)
+    history = [views.history_item(e) for e in entries]
+    older = f"{entries[-1].height}:{entries[-1].index}" if len(entries) == HISTORY_PAGE else None
+    return render(request, "address.html", {
+        "account": account, "balances": balances, "history": history, "older": older, "paged": before,
+    })
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -39,6 +39,9 @@ from civicledger.core.schema import (
 Admins = Annotated[tuple[bytes, ...], ListOf(Bytes(20, 20), 16, low=1, unique=True)]
 OptionalName = Annotated[str | None, Optional(Text(64, r"[a-z][a-z0-9_.-]{0,63}", low=1))]
 ProposalId = Annotated[int, Int(1, 2**63 - 1)]
+OptionalProposalId = Annotated[int | None, Optional(Int(1, 2**63 - 1))]
+OptionalAddress = Annotated[bytes | None, Optional(Bytes(20, 20))]
+PageSize = Annotated[int, Int(1, 200)]
 Percent = Annotated[int, Int(1, 100)]
 
 DEFAULT_QUORUM_PERCENT = 50
@@ -81,6 +84,7 @@ class Governance(Contract):
 
     orgs = Map("org", Org)                      # org id -> Org
     roles = Map("role")                         # (account, role, org) -> True
+    holders = Map("holder")                     # (org, role, account) -> True: roles by org
     params = Map("param")                       # parameter name -> value
     proposals = Map("proposal", Proposal)       # proposal id -> Proposal
     next_proposal = Value("next_proposal", 1)
@@ -102,7 +106,7 @@ class Governance(Contract):
             self.orgs[org["id"]] = Org(org["name"], admins)
             for account_text, roles in org.get("roles", {}).items():
                 for role in roles:
-                    self.roles[addresses.from_text(account_text), role, org["id"]] = True
+                    self._hold(addresses.from_text(account_text), role, org["id"])
         self.params["quorum_percent"] = DEFAULT_QUORUM_PERCENT
         for name, value in config.get("params", {}).items():
             self.params[name] = value
@@ -125,10 +129,20 @@ class Governance(Contract):
         if self.ctx.sender != contract_account(self.name):
             raise Unauthorized("only a passed governance proposal may do this", code="needs_quorum")
 
+    def _hold(self, account: bytes, role: str, org: str) -> None:
+        self.roles[account, role, org] = True
+        self.holders[org, role, account] = True
+
+    def _release(self, account: bytes, role: str, org: str) -> None:
+        del self.roles[account, role, org]
+        del self.holders[org, role, account]
+
     def _active_orgs(self) -> list[str]:
         return [key[0] for key, org in self.orgs.scan() if org.active]
 
+    @query
     def required_approvals(self) -> int:
+        """Approvals a proposal needs now: more than ``quorum_percent`` of the active orgs."""
         count = len(self._active_orgs())
         return min(count, count * self.params.get("quorum_percent", DEFAULT_QUORUM_PERCENT) // 100 + 1)
 
@@ -156,7 +170,7 @@ class Governance(Contract):
         self._require_admin(org)
         if (account, role, org) in self.roles:
             raise Conflict(f"the account already holds '{role}' in '{org}'")
-        self.roles[account, role, org] = True
+        self._hold(account, role, org)
         self.emit(self.RoleGranted, org=org, account=account, role=role)
 
     @method
@@ -165,7 +179,7 @@ class Governance(Contract):
         self._require_admin(org)
         if (account, role, org) not in self.roles:
             raise NotFound(f"the account does not hold '{role}' in '{org}'")
-        del self.roles[account, role, org]
+        self._release(account, role, org)
         self.emit(self.RoleRevoked, org=org, account=account, role=role)
 
     @method
@@ -245,6 +259,23 @@ class Governance(Contract):
         return [[key[1], key[2]] for key, _ in self.roles.scan(account)]
 
     @query
+    def role_holders(
+        self, org: Name, role: OptionalName = None, after_role: OptionalName = None,
+        after_account: OptionalAddress = None, limit: PageSize = 100,
+    ) -> list[list[Any]]:
+        """Who holds roles in ``org``, as [role, account] by role then account, ``limit`` at a
+        time; only ``role``'s holders if given. The next page starts after the last pair
+        (``after_role``, ``after_account``; with ``role``, ``after_account`` alone)."""
+        if org not in self.orgs:
+            raise NotFound(f"no organisation '{org}'")
+        prefix: tuple[Any, ...] = (org,) if role is None else (org, role)
+        after: tuple[Any, ...] = () if role is not None or after_role is None else (after_role,)
+        if after_account is not None and (role is not None or after_role is not None):
+            after = (*after, after_account)
+        return [[key[1], key[2]] for key, _ in self.holders.scan(*prefix, after=after or None,
+                                                                  limit=limit)]
+
+    @query
     def org(self, org: Name) -> dict[str, Any]:
         record = self.orgs.get(org)
         if record is None:
@@ -268,10 +299,26 @@ class Governance(Contract):
         record = self.proposals.get(proposal)
         if record is None:
             raise NotFound(f"no proposal {proposal}")
+        return self._describe(proposal, record, self.required_approvals())
+
+    @query
+    def proposals_list(self, before: OptionalProposalId = None,
+                       limit: PageSize = 50) -> list[dict[str, Any]]:
+        """Proposals newest first, ``limit`` at a time, starting before the id ``before``.
+
+        Ids run from 1 without gaps and proposals are never deleted, so a page is ``limit``
+        lookups by id."""
+        newest = self.next_proposal - 1
+        start = newest if before is None else min(before - 1, newest)
+        required = self.required_approvals()
+        return [self._describe(i, self.proposals[i], required)
+                for i in range(start, max(0, start - limit), -1)]
+
+    def _describe(self, proposal: int, record: Proposal, required: int) -> dict[str, Any]:
         status = record.status
         if status == ProposalStatus.OPEN and self.ctx.env.time_ms > record.expires_ms:
             status = ProposalStatus.EXPIRED
         return {"id": proposal, "org": record.proposer, "contract": record.contract,
                 "method": record.method, "args": dict(record.args), "expires_ms": record.expires_ms,
-                "approvals": list(record.approvals), "required": self.required_approvals(),
+                "approvals": list(record.approvals), "required": required,
                 "status": status, "outcome": record.outcome}

@@ -23,7 +23,8 @@ def balances(request: Request, account: Account) -> models.BalancesView:
     return models.BalancesView(account=account, balances=rows)
 
 
-def _before(text: str | None) -> tuple[int, int] | None:
+def parse_before(text: str | None) -> tuple[int, int] | None:
+    """A history position ``HEIGHT:INDEX`` (as given in ``next_before``), or None."""
     if text is None:
         return None
     height, sep, index = text.partition(":")
@@ -48,7 +49,7 @@ def history(
 ) -> models.HistoryView:
     """Transactions whose events name the account, newest first (index lookups only)."""
     node = gateway_of(request).node
-    entries = node.history(parse_address(account), before=_before(before), limit=limit)
+    entries = node.history(parse_address(account), before=parse_before(before), limit=limit)
     items = []
     for entry in entries:
         events = [views.event(e) for e in entry.events]
