@@ -230,7 +230,7 @@ def test_the_console_offers_money_actions_only_to_the_operator(city: City) -> No
 def test_air_readings_far_from_their_neighbours_wait_for_review(city: City) -> None:
     minji = city.page("/services/air/air", "minji").text
     assert 'id="is-provider"' in minji and form(minji, "airquality", "submit")
-    assert 'name="values.pm10"' in minji and 'data-kind="time"' in minji
+    assert 'name="values.pm10" type="number" min="0" max="2000"' in minji and 'data-kind="time"' in minji
     assert re.search(r'data-claimable="\d+"', minji), "her contributions per zone and day"
     dohyun = city.page("/services/air/air", "dohyun").text
     assert 'id="not-provider"' in dohyun and not form(dohyun, "airquality", "submit")

@@ -59,6 +59,8 @@ OWNER_HISTORY = 200
 AIR_FIELDS = ("pm10", "pm25", "no2")
 """The pollutants the reading form asks for (the contract takes any subset of POLLUTANTS)."""
 UNITS = {name: unit for name, _, unit in POLLUTANTS}
+HIGHEST = {name: high for name, high, _ in POLLUTANTS}
+"""The top of each pollutant's physical range: the form refuses more before signing."""
 
 
 # -- shared with the consoles ---------------------------------------------------------------------
@@ -221,7 +223,8 @@ def air(request: Request, service: str) -> Response:
         contributions = plain(node.query("airquality", "contributions", {
             "service": service, "provider": addresses.from_text(account), "limit": PAGE}))
         contributions.sort(key=lambda c: (-c["day"], c["zone"]))
-    context.update(provider=provider, contributions=contributions, fields=AIR_FIELDS, units=UNITS)
+    context.update(provider=provider, contributions=contributions, fields=AIR_FIELDS, units=UNITS,
+                   highest=HIGHEST)
     return render(request, "services/air.html", context)
 
 
