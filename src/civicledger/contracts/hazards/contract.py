@@ -18,6 +18,11 @@ keeps the department it had when first reported. Only that department's
     reported → verified → repairing → resolved
     reported → rejected (with a reason)
 
+Each department's work is indexed: ``queue`` lists its hazards awaiting a
+decision (reported), ``open_work`` those it has verified and not yet resolved
+(verified, repairing), both oldest first, so a review console never walks
+every hazard of the city.
+
 Verifying pays the service's reward, shared among the reporters with weights
 3 for the first and 1 for each later one (each share within the reporter's
 daily cap); it is refused with ``budget_exhausted`` when the budget cannot pay.
@@ -67,6 +72,9 @@ class Hazards(Contract):
     open_hazards = Map("open")               # (service, cell, category) -> hazard id
     feed = Map("feed")                       # (service, zone, hazard id) -> True while listed
     by_reporter = Map("by_reporter")         # (service, reporter, hazard id) -> n
+    awaiting = Map("awaiting")               # (service, department, hazard id) -> True while reported
+    work = Map("work")                       # (service, department, hazard id) -> True while
+                                             # verified or repairing
 
     ZoneAssigned = EventSpec("ZoneAssigned", ("service", "zone", "department"))
     Reported = EventSpec(
@@ -110,6 +118,7 @@ class Hazards(Contract):
             department = self.departments.get((service, zone_of(cell)), record["operator"])
             hazard = Hazard(category, cell, department, HazardStatus.REPORTED, now, now, 0, "", 0)
             self.open_hazards[service, cell, category] = hazard_id
+            self.awaiting[service, department, hazard_id] = True
             merged = False
         else:
             if (service, hazard_id, reporter) in self.reported_by:
@@ -145,6 +154,8 @@ class Hazards(Contract):
                 self.reports[service, hazard, n] = report.replace(reward=got)
                 paid += got
         self.feed[service, zone_of(stored.cell), hazard] = True
+        del self.awaiting[service, stored.department, hazard]
+        self.work[service, stored.department, hazard] = True
         self._store(service, hazard, stored.replace(status=HazardStatus.VERIFIED, reward=paid))
         return paid
 
@@ -154,6 +165,7 @@ class Hazards(Contract):
         load_service(self.ctx, service, self.name)
         stored = self._advance(service, hazard, HazardStatus.REPORTED, "reject")
         self._close(service, hazard, stored)
+        del self.awaiting[service, stored.department, hazard]
         self._store(service, hazard, stored.replace(status=HazardStatus.REJECTED, reason=reason))
 
     @method
@@ -170,6 +182,7 @@ class Hazards(Contract):
         stored = self._advance(service, hazard, HazardStatus.REPAIRING, "resolve")
         self._close(service, hazard, stored)
         del self.feed[service, zone_of(stored.cell), hazard]
+        del self.work[service, stored.department, hazard]
         self._store(service, hazard, stored.replace(status=HazardStatus.RESOLVED))
 
     # -- consumer methods --------------------------------------------------------
@@ -200,10 +213,7 @@ class Hazards(Contract):
     @query
     def hazard(self, service: Name, hazard: HazardId) -> dict[str, Any]:
         """A hazard's status, department and reporters (account, photo hash, time, reward)."""
-        stored = self._hazard(service, hazard)
-        reports = [{"reporter": r.reporter, "photo": r.photo, "reported_ms": r.reported_ms,
-                    "reward": r.reward} for _, r in self.reports.scan(service, hazard)]
-        return {**stored.describe(hazard), "reports": reports}
+        return self._with_reports(service, hazard, self._hazard(service, hazard))
 
     @query
     def reports_of(self, service: Name, reporter: Address, after: After = 0,
@@ -211,6 +221,22 @@ class Hazards(Contract):
         """The hazards ``reporter`` reported, by id, after the id ``after``."""
         return [self.hazards[service, key[2]].describe(key[2])
                 for key, _ in self.by_reporter.scan(service, reporter, after=(after,), limit=limit)]
+
+    @query
+    def queue(self, service: Name, department: Name, after: After = 0,
+              limit: PageSize = 50) -> list[dict[str, Any]]:
+        """The hazards ``department`` has to verify or reject (reported), oldest first, after the
+        id ``after``; each with its reports (reporter, photo hash, time)."""
+        return [self._with_reports(service, key[2], self.hazards[service, key[2]])
+                for key, _ in self.awaiting.scan(service, department, after=(after,), limit=limit)]
+
+    @query
+    def open_work(self, service: Name, department: Name, after: After = 0,
+                  limit: PageSize = 50) -> list[dict[str, Any]]:
+        """The hazards ``department`` verified and has not resolved yet (verified: repairs to
+        start; repairing: to resolve), oldest first, after the id ``after``."""
+        return [self.hazards[service, key[2]].describe(key[2])
+                for key, _ in self.work.scan(service, department, after=(after,), limit=limit)]
 
     @query
     def department(self, service: Name, zone: Zone) -> str:
@@ -225,6 +251,11 @@ class Hazards(Contract):
         if stored is None:
             raise NotFound(f"no hazard {hazard} in '{service}'", code="unknown_hazard")
         return stored
+
+    def _with_reports(self, service: str, hazard: int, stored: Hazard) -> dict[str, Any]:
+        reports = [{"reporter": r.reporter, "photo": r.photo, "reported_ms": r.reported_ms,
+                    "reward": r.reward} for _, r in self.reports.scan(service, hazard)]
+        return {**stored.describe(hazard), "reports": reports}
 
     def _advance(self, service: str, hazard: int, expected: HazardStatus, what: str) -> Hazard:
         """The hazard, if the sender is its department's verifier and it is ``expected``."""

@@ -46,7 +46,7 @@ async function upload(file) {
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw Object.assign(new Error(data.error?.message || ""), { code: data.error?.code || "upload_failed" });
-  return Uint8Array.from(data.hash.match(/../g), (h) => parseInt(h, 16));
+  return Uint8Array.from(data.sha256.match(/../g), (h) => parseInt(h, 16));
 }
 
 /** How a field's text becomes an argument. */

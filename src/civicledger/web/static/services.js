@@ -1,0 +1,126 @@
+// Service pages: local times in time fields, a booking's price as its hours change, a spot's
+// availability windows as one argument, and what a committed call answered, in words.
+//
+//   <input type="datetime-local" data-default-ms="now|<ms>">   filled with that moment, local time
+//   <form data-price-per-hour="100" data-decimals="0" data-currency="CIV"> … <output class="price-total">
+//   <fieldset data-windows data-max="16"><div data-window>(from, until)</div><button data-add-window>
+//   <input type="hidden" name="windows" data-kind="windows">   → [[start_ms, end_ms], …]
+import { el, t } from "/static/civic.js";
+import { KINDS } from "/static/actions.js";
+
+const fail = (code) => { throw Object.assign(new Error(code), { code }); };
+const pad = (n) => String(n).padStart(2, "0");
+
+/** A moment as the value of a datetime-local input, in this device's time zone. */
+export function localInput(ms) {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** Integer minor units as text, like the server's `amount` filter: 123456, 2 → "1,234.56". */
+export function amountText(units, decimals = 0) {
+  const value = BigInt(units);
+  const sign = value < 0n ? "-" : "";
+  const abs = value < 0n ? -value : value;
+  const scale = 10n ** BigInt(decimals);
+  const whole = (abs / scale).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return decimals ? `${sign}${whole}.${(abs % scale).toString().padStart(decimals, "0")}` : `${sign}${whole}`;
+}
+
+/** Availability windows from the form's [data-window] rows: whole-hour ms pairs, in order. */
+KINDS.windows = (input) => {
+  const windows = [];
+  for (const row of input.form.querySelectorAll("[data-window]")) {
+    const [from, until] = row.querySelectorAll('input[type="datetime-local"]');
+    if (!from.value && !until.value) continue;
+    const start = new Date(from.value).getTime();
+    const end = new Date(until.value).getTime();
+    if (!Number.isFinite(start) || !Number.isFinite(end)) fail("invalid_time");
+    if (end <= start) fail("bad_window");
+    windows.push([BigInt(start), BigInt(end)]);
+  }
+  if (!windows.length) fail("missing_window");
+  return windows;
+};
+
+function fillTimes(root) {
+  for (const input of root.querySelectorAll("input[data-default-ms]")) {
+    if (input.value) continue;
+    const given = input.dataset.defaultMs;
+    const value = localInput(given === "now" ? Date.now() : Number(given));
+    input.defaultValue = value; // so that a form reset after a commit keeps a sensible time
+    input.value = value;
+  }
+}
+
+function showPrice(form) {
+  const output = form.querySelector(".price-total");
+  const hours = form.querySelector('[name="hours"]');
+  if (!output || !hours) return;
+  const n = /^\d+$/.test(hours.value.trim()) ? BigInt(hours.value.trim()) : 0n;
+  const units = BigInt(form.dataset.pricePerHour) * n;
+  output.textContent = `${amountText(units, Number(form.dataset.decimals || 0))} ${form.dataset.currency || ""}`.trim();
+}
+
+function addWindow(fieldset) {
+  const rows = fieldset.querySelectorAll("[data-window]");
+  if (rows.length >= Number(fieldset.dataset.max || 16)) return;
+  const n = rows.length;
+  const row = rows[n - 1].cloneNode(true);
+  const [fromLabel, untilLabel] = row.querySelectorAll("label");
+  const [from, until] = row.querySelectorAll("input");
+  from.id = `window-${n}-from`; fromLabel.htmlFor = from.id; fromLabel.textContent = t("parking.window_from", { n: n + 1 });
+  until.id = `window-${n}-until`; untilLabel.htmlFor = until.id; untilLabel.textContent = t("parking.window_until", { n: n + 1 });
+  for (const input of [from, until]) { input.value = ""; input.defaultValue = ""; input.required = false; }
+  rows[n - 1].after(row);
+  from.focus();
+  if (n + 1 >= Number(fieldset.dataset.max || 16)) fieldset.querySelector("[data-add-window]").hidden = true;
+}
+
+/** What a committed call answered, in words (the receipt's result). */
+const RESULTS = {
+  "hazards.report": (r) => t(r.merged ? "hazards.result.merged" : "hazards.result.new", { hazard: r.hazard, reporters: r.reporters }),
+  "airquality.submit": (r, f) => t(`air.result.${r.status}`, { reading: r.reading, reward: amountText(r.reward, f) }),
+  "airquality.claim": (r, f) => t("air.result.claimed", { amount: amountText(r, f) }),
+  "parking.book": (r, f) => t("parking.result.booked", { booking: r.booking, amount: amountText(r.amount, f) }),
+  "parking.cancel": (r, f) => t("parking.result.refunded", { amount: amountText(r, f) }),
+  "parking.no_show": (r, f) => t("parking.result.refunded", { amount: amountText(r, f) }),
+  "parking.list_spot": (r) => t("parking.result.listed", { spot: r }),
+};
+
+document.addEventListener("committed", (event) => {
+  const form = event.target;
+  const words = RESULTS[`${form.dataset.contract}.${form.dataset.method}`];
+  const result = event.detail?.receipt?.result;
+  const box = form.querySelector(".tx-status");
+  if (!words || result === undefined || result === null || !box) return;
+  const decimals = Number(form.dataset.decimals ?? document.getElementById("balance")?.dataset.decimals ?? 0);
+  box.append(el("p", { class: "result" }, words(result, decimals)));
+});
+
+document.addEventListener("input", (event) => {
+  const form = event.target.closest?.("form[data-price-per-hour]");
+  if (form) showPrice(form);
+});
+
+// A form reset after a commit puts the hours back: show the price for them (after the reset).
+document.addEventListener("reset", (event) => {
+  const form = event.target;
+  if (form.matches?.("form[data-price-per-hour]")) setTimeout(() => showPrice(form));
+});
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("[data-add-window]");
+  if (button) addWindow(button.closest("[data-windows]"));
+});
+
+function prepare(root) {
+  fillTimes(root);
+  root.querySelectorAll("form[data-price-per-hour]").forEach(showPrice);
+}
+
+prepare(document);
+// Regions reloaded after a commit (data-refresh) bring new fields: prepare them too.
+new MutationObserver((changes) => {
+  for (const change of changes) for (const node of change.addedNodes) if (node.querySelectorAll) prepare(node);
+}).observe(document.querySelector("main") || document.body, { childList: true, subtree: true });
