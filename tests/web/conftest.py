@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,51 @@ def page(browser) -> Iterator[object]:
         assert errors == [], f"script errors on the page: {errors}"
     finally:
         context.close()
+
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@contextmanager
+def profile(browser, viewport=DESKTOP) -> Iterator[object]:
+    """A separate browser profile (its own wallet) for one more person, with a page that fails
+    the test on script errors."""
+    context = browser.new_context(viewport=viewport, locale="ko-KR")
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_default_timeout(30_000)
+    try:
+        yield page
+        assert errors == [], f"script errors on the page: {errors}"
+    finally:
+        context.close()
+
+
+def open_account_page(page, url: str) -> None:
+    """Open an account page; its script adds the browser wallet's address to the URL."""
+    page.goto(url)
+    page.wait_for_url(lambda address: "account=civ1" in address)
+    page.wait_for_load_state("load")
+
+
+def submit_form(form) -> str:
+    """Submit an action form and wait for its call to settle; the text of its status box."""
+    box = form.locator(".tx-status")
+    box.evaluate("(box) => box.removeAttribute('data-state')")  # forget an earlier call's outcome
+    form.locator("button[type=submit]").click()
+    form.locator(".tx-status[data-state=committed], .tx-status[data-state=failed], "
+                 ".tx-status[data-state=error]").wait_for()
+    return box.inner_text()
+
+
+def local_time(page, minutes_from_now: int) -> str:
+    """A datetime-local field's value for the next whole minute plus ``minutes_from_now``."""
+    return page.evaluate("""async (m) => {
+        const v = await import("/static/volunteer.js");
+        return v.localInputValue(Math.floor((Date.now() + m * 60000) / 60000) * 60000);
+    }""", minutes_from_now)
 
 
 def screenshot(page, name: str) -> Path:

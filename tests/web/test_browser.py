@@ -20,9 +20,7 @@ from civicledger.core.address import address_of, to_text
 from civicledger.core.crypto import KeyPair
 from civicledger.core.tx import Transaction
 from civicledger.sdk import Client, Wallet
-from tests.web.conftest import screenshot
-
-PHONE = {"width": 390, "height": 844}
+from tests.web.conftest import PHONE, screenshot
 
 # Values travel to the page as JSON tagged with their ledger type, and come back as hex.
 REVIVE = """

@@ -11,9 +11,8 @@ import pytest
 
 from civicledger.sdk import Client, Wallet
 from civicledger.web.i18n import catalogue
-from tests.web.conftest import demo_wallet, screenshot, use_key
+from tests.web.conftest import PHONE, demo_wallet, open_account_page, screenshot, use_key
 
-PHONE = {"width": 390, "height": 844}
 KO = catalogue("ko")
 
 
@@ -21,13 +20,6 @@ KO = catalogue("ko")
 def client(server):
     with Client(server.url) as client:
         yield client
-
-
-def open_console(page, server, path: str) -> None:
-    """Open a console page; its script adds the browser wallet's address to the URL."""
-    page.goto(server.url + path)
-    page.wait_for_url(lambda url: "account=civ1" in url)
-    page.wait_for_load_state()
 
 
 def holders(client: Client, org: str, role: str) -> list[str]:
@@ -40,13 +32,13 @@ def test_the_nowon_admin_registers_and_removes_a_citizen(browser, page, server, 
     try:
         mine = resident.new_page()
         use_key(mine, server, citizen)
-        open_console(mine, server, "/console")
+        open_account_page(mine, server.url + "/console")
         assert mine.locator("#no-roles").is_visible()
         assert KO["console.no_roles"] in mine.locator("#no-roles").inner_text()
         screenshot(mine, "console-index-no-roles-phone")
 
         use_key(page, server, demo_wallet(server, "nowon-admin"))
-        open_console(page, server, "/console")
+        open_account_page(page, server.url + "/console")
         assert page.locator('#my-roles tr[data-org="nowon"] [data-role="issuer"]').count() == 1
         screenshot(page, "console-index-nowon-admin")
 
@@ -85,7 +77,7 @@ def test_an_issuer_mints_its_coin_and_the_supply_rises(page, server, client):
     recipient = Wallet.create()
     before = client.query("token", "supply", currency="NW")
     use_key(page, server, demo_wallet(server, "nowon-admin"))
-    open_console(page, server, "/console/currencies")
+    open_account_page(page, server.url + "/console/currencies")
     assert page.locator("#mint-CIV").count() == 0, "Nowon issues NW, not the city token"
     supply = page.locator('[data-currency="NW"] .supply')
     assert supply.inner_text() == f"{before:,}"
@@ -106,7 +98,7 @@ def test_a_currency_is_proposed_and_approved_by_the_required_organisations(page,
     admins = ["nowon-admin", "seoul-admin", "gangseo-admin", "welfare-admin", "cafe-admin",
               "school-admin", "bakery-admin", "airlab-admin"][:required]
     use_key(page, server, demo_wallet(server, admins[0]))
-    open_console(page, server, "/console/currencies")
+    open_account_page(page, server.url + "/console/currencies")
     page.locator("summary", has_text=KO["console.kind.token.register_currency"]).click()
     form = page.locator("#propose-token-register_currency")
     form.locator('[name="args.symbol"]').fill("DB")
@@ -117,7 +109,7 @@ def test_a_currency_is_proposed_and_approved_by_the_required_organisations(page,
     form.locator("button[type=submit]").click()
     form.locator(".tx-status.committed").wait_for()
 
-    open_console(page, server, "/console/proposals")
+    open_account_page(page, server.url + "/console/proposals")
     card = page.locator("article.proposal", has_text="DB")
     card.wait_for()
     proposal = int(card.get_attribute("id").removeprefix("proposal-"))
@@ -127,7 +119,7 @@ def test_a_currency_is_proposed_and_approved_by_the_required_organisations(page,
 
     for name in admins[1:]:
         use_key(page, server, demo_wallet(server, name))
-        open_console(page, server, "/console/proposals")
+        open_account_page(page, server.url + "/console/proposals")
         page.locator(f"#proposal-{proposal} form.approve button").first.click()
         page.locator("#console-status.committed").wait_for()
     page.locator(f'#past-table #proposal-{proposal}[data-status="executed"]').wait_for()
@@ -135,7 +127,7 @@ def test_a_currency_is_proposed_and_approved_by_the_required_organisations(page,
     currency = client.query("token", "currency", symbol="DB")
     assert (currency["issuer"], currency["cap"], currency["validity_ms"]) == (
         "nowon", 50_000, 1095 * 24 * 3600 * 1000)
-    open_console(page, server, "/console/currencies")
+    open_account_page(page, server.url + "/console/currencies")
     assert page.locator('[data-currency="DB"]').count() == 1
 
 
@@ -147,7 +139,7 @@ def test_a_crafted_grant_by_a_non_admin_is_refused_in_plain_words(browser, serve
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         use_key(page, server, outsider)
-        open_console(page, server, "/console/roles?org=nowon")
+        open_account_page(page, server.url + "/console/roles?org=nowon")
         assert page.locator("#needs-admin").is_visible()
         assert page.locator("#grant-form").count() == 0
         assert page.locator("form.revoke").count() == 0

@@ -16,10 +16,17 @@ from collections.abc import Iterator
 import pytest
 
 from civicledger.sdk import Client
-from tests.web.conftest import demo_wallet, screenshot, use_key
+from tests.web.conftest import (
+    PHONE,
+    demo_wallet,
+    open_account_page,
+    profile,
+    screenshot,
+    submit_form,
+    use_key,
+)
 from tests.web.test_services_pages import png
 
-PHONE = {"width": 390, "height": 844}
 HAZARD_CELL = "0415-1083"
 """In Nowon's zone 041-108, so Nowon's department reviews it; no demo hazard is there."""
 
@@ -27,37 +34,13 @@ HAZARD_CELL = "0415-1083"
 @pytest.fixture
 def other_page(browser) -> Iterator[object]:
     """A second browser profile (its own wallet) for another person, on a desktop screen."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR")
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_default_timeout(20_000)
-    try:
+    with profile(browser) as page:
         yield page
-        assert errors == [], f"script errors on the second page: {errors}"
-    finally:
-        context.close()
 
 
 def spendable(server, address: str) -> int:
     with Client(server.url) as client:
         return int(client.balances(address)["CIV"]["spendable"])
-
-
-def open_account_page(page, server, path: str) -> None:
-    """Open an account page; its script adds the browser wallet's address to the URL."""
-    page.goto(server.url + path)
-    page.wait_for_url("**account=civ1*")
-
-
-def submit(form) -> str:
-    """Submit an action form and wait for its call to settle; the text of its status box."""
-    box = form.locator(".tx-status")
-    box.evaluate("(box) => box.removeAttribute('data-state')")  # forget an earlier call's outcome
-    form.locator("button[type=submit]").click()
-    form.locator(".tx-status[data-state=committed], .tx-status[data-state=failed], "
-                 ".tx-status[data-state=error]").wait_for()
-    return box.inner_text()
 
 
 def attach(page, selector: str, image: bytes) -> None:
@@ -72,14 +55,14 @@ def test_a_reported_hazard_is_verified_and_rewarded_and_a_repeat_is_refused(page
     photo = png((180, 60, 20), size=16)
     photo_hash = hashlib.sha256(photo).hexdigest()
 
-    open_account_page(page, server, "/services/hazards/roads")
+    open_account_page(page, server.url + "/services/hazards/roads")
     page.select_option("#category", "sinkhole")
     page.fill("#cell", HAZARD_CELL)
     attach(page, "#photo", photo)
     screenshot(page, "services-hazard-report-phone")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "nothing wider than a phone"
-    status = submit(page.locator("#report-form"))
+    status = submit_form(page.locator("#report-form"))
     assert "확정됨" in status and "새 신고" in status, status
     mine = page.locator('#my-reports [data-status="reported"]')  # her demo report is resolved
     mine.wait_for()
@@ -95,7 +78,7 @@ def test_a_reported_hazard_is_verified_and_rewarded_and_a_repeat_is_refused(page
     attach(page, "#photo", photo)
     page.fill("#cell", HAZARD_CELL)
     page.select_option("#category", "sinkhole")
-    status = submit(page.locator("#report-form"))
+    status = submit_form(page.locator("#report-form"))
     assert "실패" in status and "이미 신고하셨습니다" in status, status
     assert page.locator("#my-reports [data-hazard]").count() == reports
     with Client(server.url) as client:
@@ -105,7 +88,7 @@ def test_a_reported_hazard_is_verified_and_rewarded_and_a_repeat_is_refused(page
 
     # Nowon's verifier sees it in the queue, with the photo, and verifies it.
     use_key(operator_page, server, demo_wallet(server, "nowon-admin"))
-    open_account_page(operator_page, server, "/console/services/roads")
+    open_account_page(operator_page, server.url + "/console/services/roads")
     queued = operator_page.locator(f'#hazard-queue [data-hazard="{hazard}"]')
     queued.wait_for()
     assert HAZARD_CELL in queued.inner_text()
@@ -143,22 +126,22 @@ def test_a_reported_hazard_is_verified_and_rewarded_and_a_repeat_is_refused(page
 def test_a_resident_shares_a_spot_and_the_citizen_books_it(page, other_page, server):
     junho_page = other_page
     use_key(junho_page, server, demo_wallet(server, "junho"))
-    open_account_page(junho_page, server, "/services/parking/parking")
+    open_account_page(junho_page, server.url + "/services/parking/parking")
     junho_page.fill("#spot-cell", "0412-1089")
     junho_page.fill("#price", "90")
-    status = submit(junho_page.locator("#list-form"))
+    status = submit_form(junho_page.locator("#list-form"))
     assert "확정됨" in status, status
     spot = junho_page.locator("#my-spots [data-own-spot]").last.get_attribute("data-own-spot")
 
     page.set_viewport_size(PHONE)
     minji = use_key(page, server, demo_wallet(server, "minji"))
     before = spendable(server, minji)
-    open_account_page(page, server, "/services/parking/parking")
+    open_account_page(page, server.url + "/services/parking/parking")
     card = page.locator(f'#spots [data-spot="{spot}"]')
     assert "시간당 90 CIV" in card.inner_text()
     card.locator('input[name="hours"]').fill("3")
     assert card.locator("output.price-total").inner_text() == "270 CIV"
-    status = submit(card.locator('form[data-method="book"]'))
+    status = submit_form(card.locator('form[data-method="book"]'))
     assert "확정됨" in status and "270" in status, status
     booking = page.locator('#my-bookings [data-status="booked"]').first
     assert booking.locator("[data-amount]").get_attribute("data-amount") == "270"
@@ -171,14 +154,14 @@ def test_a_resident_shares_a_spot_and_the_citizen_books_it(page, other_page, ser
 def test_a_providers_air_reading_commits_and_is_accepted(page, server):
     page.set_viewport_size(PHONE)
     use_key(page, server, demo_wallet(server, "minji"))
-    open_account_page(page, server, "/services/air/air")
+    open_account_page(page, server.url + "/services/air/air")
     assert page.locator("#is-provider").count() == 1
     assert page.input_value("#measured"), "the measurement time starts at now"
     page.fill("#air-cell", "0430-1100")
     page.fill("#value-pm10", "42")
     page.fill("#value-pm25", "21")
     page.fill("#value-no2", "17")
-    status = submit(page.locator("#reading-form"))
+    status = submit_form(page.locator("#reading-form"))
     assert "확정됨" in status and "채택됨" in status, status
     page.locator('#contributions tr[data-zone="043-110"]').wait_for()
     screenshot(page, "services-air-phone")

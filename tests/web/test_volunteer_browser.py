@@ -10,46 +10,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from civicledger.core import encoding
 from civicledger.core.tx import Transaction
 from civicledger.sdk import Client
-from tests.web.conftest import demo_wallet, screenshot, use_key
+from tests.web.conftest import (
+    PHONE,
+    demo_wallet,
+    local_time,
+    open_account_page,
+    profile,
+    screenshot,
+    use_key,
+)
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 TASK = "놀이터 정리 Playground tidy-up"
-
-
-@contextmanager
-def profile(browser, viewport=DESKTOP) -> Iterator[object]:
-    """A separate browser profile (its own wallet) with a page that fails the test on script errors."""
-    context = browser.new_context(viewport=viewport, locale="ko-KR")
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_default_timeout(30_000)
-    try:
-        yield page
-        assert errors == [], f"script errors on the page: {errors}"
-    finally:
-        context.close()
-
-
-def open_account_page(page, url: str) -> None:
-    """Open an account page; its script adds the browser wallet's address to the URL."""
-    page.goto(url)
-    page.wait_for_url("**account=civ1*")
-    page.wait_for_load_state("load")
-
-
-def local_time(page, minutes_from_now: int) -> str:
-    return page.evaluate("""async (m) => {
-        const v = await import("/static/volunteer.js");
-        return v.localInputValue(Math.floor((Date.now() + m * 60000) / 60000) * 60000);
-    }""", minutes_from_now)
 
 
 def nw_balance(page) -> str:

@@ -23,11 +23,10 @@ from civicledger.core import keyfile
 from civicledger.core.crypto import KeyPair
 from civicledger.sdk import Client, Wallet
 from civicledger.web.i18n import LANGUAGES, catalogue
-from tests.web.conftest import demo_wallet, screenshot, use_key
+from tests.web.conftest import PHONE, demo_wallet, screenshot, use_key
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "civicledger" / "web" / "static"
 VENDOR = STATIC / "vendor"
-PHONE = {"width": 390, "height": 844}
 PASSPHRASE = "봄날 한강 자전거 세 바퀴"
 FAST = {"opslimit": argon2id.OPSLIMIT_INTERACTIVE, "memlimit": argon2id.MEMLIMIT_INTERACTIVE}
 

@@ -112,13 +112,14 @@ def steps(addr: Callable[[str], bytes], start_ms: int = 0) -> list[DemoStep]:
     step(at(3, 10), "airlab-admin", "hazards", "buy_feed", service="roads", zone=GANGSEO_ZONE)
     step(at(3, 12), "nowon-admin", "hazards", "resolve", service="roads", hazard=1)
 
-    # -- parking: listings on day 4 for day 5 ----------------------------------------
+    # -- parking: listings on day 4 for day 5, and open for the month after -----------
     window = [start_ms + at(5, 7), start_ms + at(5, 22)]
+    month = [start_ms + at(6, 0), start_ms + at(6, 0) + 31 * DAY]  # so a newcomer finds spots to book
     step(at(4, 8), "seoul-admin", "incentives", "fund", service="air", amount=10_000)
     step(at(4, 9), "minji", "parking", "list_spot", service="parking", cell="0412-1087",
-         price_per_hour=100, windows=[window])                         # spot 1
+         price_per_hour=100, windows=[window, month])                  # spot 1
     step(at(4, 9, 30), "junho", "parking", "list_spot", service="parking", cell="0412-1088",
-         price_per_hour=80, windows=[window])                          # spot 2
+         price_per_hour=80, windows=[window, month])                   # spot 2
     step(at(4, 10), "seoyeon", "parking", "book", service="parking", spot=1,
          start_ms=start_ms + at(5, 9), hours=3)                        # booking 3
     step(at(4, 11), "dohyun", "parking", "book", service="parking", spot=2,

@@ -13,7 +13,8 @@
 // Each named field becomes an argument, converted by its data-kind (see KINDS; `text` when
 // absent). A dotted name ("values.pm10") builds a map. An empty field marked data-optional is
 // left out. After the call commits, every element marked data-refresh is reloaded from the
-// server, so tables show the new state; the form also fires a "committed" event.
+// server, so tables show the new state, and only then does the status say "committed" (in the
+// form as it is after the refresh); the form also fires a "committed" event.
 //
 // Pages about an account (<main data-account-page>) are addressed by ?account=civ1…; when the
 // address is missing this script adds the browser wallet's, or shows #no-wallet.
@@ -93,23 +94,30 @@ export function say(box, state, text, txId) {
   if (txId) box.append(el("p", {}, el("a", { class: "tx-link", href: `/tx/${txId}` }, t("send.view_tx"))));
 }
 
-/** Sign, submit and follow one call, telling `box` each step; the committed view, or null. */
-export async function perform(wallet, contract, method, args, box) {
+/** Sign, submit and follow one call, telling `box` each step; the committed view, or null.
+ *
+ * `box` is a .tx-status element or a function giving the current one (a refresh may replace
+ * it); `settled(view)` runs once the call has committed, before "committed" is shown, so that
+ * whoever waits for that word sees the page already refreshed. */
+export async function perform(wallet, contract, method, args, box, settled = async () => {}) {
+  const target = () => (typeof box === "function" ? box() : box);
+  const tell = (...what) => say(target(), ...what);
   try {
-    let result = await call(wallet, contract, method, args, (step, id) => say(box, step, t(`status.${step}`), id));
+    let result = await call(wallet, contract, method, args, (step, id) => tell(step, t(`status.${step}`), id));
     if (result.state === "pending") {
-      say(box, "pending", t("status.pending"), result.tx_id);
+      tell("pending", t("status.pending"), result.tx_id);
       result = await settle(result.tx_id);
-      if (result === null) { say(box, "error", explain("timeout")); return null; }
+      if (result === null) { tell("error", explain("timeout")); return null; }
     }
     if (result.receipt.status !== "ok") {
-      say(box, "failed", `${t("status.failed")}: ${explain(result.receipt.status, result.receipt.message)}`, result.tx_id);
+      tell("failed", `${t("status.failed")}: ${explain(result.receipt.status, result.receipt.message)}`, result.tx_id);
       return null;
     }
-    say(box, "committed", t("status.committed", { height: result.height }), result.tx_id);
+    await settled(result);
+    tell("committed", t("status.committed", { height: result.height }), result.tx_id);
     return result;
   } catch (error) {
-    say(box, "error", explain(error.code, error.message));
+    tell("error", explain(error.code, error.message));
     return null;
   }
 }
@@ -128,9 +136,25 @@ export async function refresh() {
   bind(document);
 }
 
+/** What identifies a form across a refresh: its id, else its call and fixed arguments. */
+function formKey(form) {
+  if (form.id) return `#${form.id}`;
+  const fixed = [...form.querySelectorAll("input[type=hidden][name]")].map((i) => `${i.name}=${i.value}`);
+  return `${form.dataset.contract}.${form.dataset.method}?${fixed.join("&")}`;
+}
+
+function statusBox(form) {
+  return form.querySelector(".tx-status") ||
+    form.appendChild(el("div", { class: "tx-status", role: "status", "aria-live": "polite" }));
+}
+
 async function submit(form, event) {
   event.preventDefault();
-  const box = form.querySelector(".tx-status") || form.appendChild(el("div", { class: "tx-status", role: "status", "aria-live": "polite" }));
+  const key = formKey(form);
+  const region = form.closest("[data-refresh][id]")?.id;
+  const fresh = () => [...document.querySelectorAll("form[data-contract][data-method]")].find((f) => formKey(f) === key);
+  const current = () => statusBox(fresh() || form);
+  const box = statusBox(form);
   const wallet = await load();
   if (!wallet) { say(box, "error", t("action.no_wallet")); return; }
   if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
@@ -145,12 +169,13 @@ async function submit(form, event) {
       error.field?.focus();
       return;
     }
-    const result = await perform(wallet, form.dataset.contract, form.dataset.method, args, box);
-    if (result) {
-      form.dispatchEvent(new CustomEvent("committed", { detail: result, bubbles: true }));
+    const result = await perform(wallet, form.dataset.contract, form.dataset.method, args, current, async () => {
       if (!("keep" in form.dataset)) form.reset();
       await refresh();
-    }
+    });
+    // Told on the form as it is now; if the refresh removed it (a row that is done), on its region.
+    const told = fresh() || (form.isConnected ? form : document.getElementById(region));
+    if (result && told) told.dispatchEvent(new CustomEvent("committed", { detail: result, bubbles: true }));
   } finally {
     buttons.forEach((b) => { b.disabled = false; });
   }
