@@ -117,3 +117,20 @@ def test_a_pending_transaction_page_follows_the_commit(api, node, monkeypatch):
     page = api.get(f"/tx/{tx_id}?lang=en")
     assert page.status_code == 200 and "waiting to be included" in page.text
     assert f'data-tx-id="{tx_id}"' in page.text and "/static/pending.js" in page.text
+
+
+def test_flows_at_each_days_end_come_from_the_next_active_days_start():
+    from civicledger.web.pages import end_of_day_flows
+
+    entries = [{"day": 3, "budget": 10}, {"day": 6, "budget": 30}]
+    ends = end_of_day_flows(entries, {"budget": 50}, range(1, 9))
+    assert [e["budget"] for e in ends] == [10, 10, 30, 30, 30, 50, 50, 50]
+
+
+def test_a_column_chart_says_every_value_in_words():
+    from civicledger.web.charts import columns
+
+    chart = columns(["11-20", "11-21"], [("보상", [5, 0]), ("수수료", [1, 2])], "도로 <일별>")
+    assert chart.count('class="series-0"') == 3 and chart.count('class="series-1"') == 3, "legend + 2"
+    assert "<desc>보상: 11-20 5, 11-21 0; 수수료: 11-20 1, 11-21 2</desc>" in chart
+    assert "도로 &lt;일별&gt;" in chart

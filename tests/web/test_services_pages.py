@@ -337,3 +337,17 @@ REFUSALS = (
     "empty_blob", "blob_too_large", "unsupported_media",
 )
 """Refusal codes the service pages can meet (contracts, blob store and services.js)."""
+
+
+def test_transparency_shows_each_services_last_days(city: City) -> None:
+    """The demo week happened over the last eight days: its rewards show day by day."""
+    page = city.page("/transparency")
+    assert page.status_code == 200
+    charts = re.findall(r'<svg class="chart timeline".*?</svg>', page.text, re.S)
+    assert len(charts) == 2 * 3, "per-day flows and budget for air, parking and roads"
+    roads = next(c for c in charts if "Road hazard reports: rewards and fees per day" in c)
+    rewards = re.search(r"<desc>Rewards paid: ([^;]*);", roads).group(1)
+    daily = [int(item.rsplit(" ", 1)[1].replace(",", "")) for item in rewards.split(", ")]
+    flows = city.api.post("/v1/contracts/incentives/queries/service_flows",
+                          json={"args": {"service": "roads"}}).json()
+    assert len(daily) == 14 and sum(daily) == flows["result"]["rewards_paid"] > 0

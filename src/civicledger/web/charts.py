@@ -37,3 +37,46 @@ def bars(items: Sequence[tuple[str, int]], title: str) -> Markup:
         f'preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>'
         f"<desc>{escape(description)}</desc>{''.join(rows)}</svg>"
     )
+
+
+COLUMN_AREA = 150
+"""Height of the columns' drawing area."""
+AXIS_LABEL = 18
+LEGEND = 22
+SLOT = 34
+"""Width given to each label (a day), shared by its series' columns."""
+
+
+def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], title: str) -> Markup:
+    """Vertical columns over ``labels`` (e.g. days), one per series in each slot, with a legend.
+
+    Series are told apart by pattern class (``series-0``, ``series-1``…) and by their order in
+    each slot; the description lists every value, so nothing depends on seeing colour.
+    """
+    top = max((max(values, default=0) for _, values in series), default=0) or 1
+    width = max(1, len(labels)) * SLOT
+    height = LEGEND + COLUMN_AREA + AXIS_LABEL
+    column = max(2, (SLOT - 6) // max(1, len(series)))
+    parts = []
+    for n, (name, _) in enumerate(series):
+        x = 4 + n * 150
+        parts.append(f'<rect class="series-{n}" x="{x}" y="4" width="12" height="12"></rect>'
+                     f'<text x="{x + 16}" y="15">{escape(name)}</text>')
+    for i, label in enumerate(labels):
+        left = i * SLOT + 3
+        for n, (_, values) in enumerate(series):
+            value = max(0, values[i])
+            tall = value * COLUMN_AREA // top
+            x, y = left + n * column, LEGEND + COLUMN_AREA - tall
+            parts.append(f'<rect class="series-{n}" x="{x}" y="{y}" width="{column - 1}" height="{tall}">'
+                         f'<title>{escape(label)} {escape(series[n][0])} {value:,}</title></rect>')
+        parts.append(f'<text class="axis" x="{i * SLOT + SLOT // 2}" y="{height - 4}" '
+                     f'text-anchor="middle">{escape(label)}</text>')
+    description = "; ".join(
+        f"{name}: " + ", ".join(f"{label} {value:,}" for label, value in zip(labels, values, strict=True))
+        for name, values in series)
+    return Markup(
+        f'<svg class="chart timeline" role="img" viewBox="0 0 {width} {height}" '
+        f'preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>'
+        f"<desc>{escape(description)}</desc>{''.join(parts)}</svg>"
+    )

@@ -8,8 +8,13 @@ the browser, against the public API, and the server never sees a private key.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from itertools import pairwise
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from civicledger.core import address as addresses
 from civicledger.core.errors import NotFound, UnknownCall
@@ -152,6 +157,36 @@ def search(request: Request, q: str = "") -> Response:
 
 
 SERVICE_BARS = ("rewards_paid", "fees_collected", "platform_paid", "budget")
+TIMELINE_DAYS = 14
+DAY_MS = 24 * 3600 * 1000
+
+
+def end_of_day_flows(entries: list[dict[str, Any]], current: dict[str, int],
+                     days: range) -> list[dict[str, int]]:
+    """A service's flows at the end of each of ``days`` (UTC day numbers), from the
+    ``incentives.flows_by_day`` entries (flows before each active day's first change) and the
+    flows now: a day ends with what the next active day started from."""
+    out = []
+    for day in days:
+        later = next((e for e in entries if e["day"] > day), None)
+        out.append(current if later is None else later)
+    return out
+
+
+def daily_charts(node: Node, t: Translator, service: dict[str, Any], today: int) -> tuple[Markup, Markup]:
+    """Rewards and fees per day, and the budget left at each day's end, over the last days."""
+    days = range(today - TIMELINE_DAYS + 1, today + 1)
+    entries = node.query("incentives", "flows_by_day", {
+        "service": service["service"], "from_day": days.start, "limit": TIMELINE_DAYS + 1})
+    ends = end_of_day_flows(entries, service["flows"], range(days.start - 1, today + 1))
+    labels = [datetime.fromtimestamp(day * DAY_MS / 1000, UTC).strftime("%m-%d") for day in days]
+    paid = [b["rewards_paid"] - a["rewards_paid"] for a, b in pairwise(ends)]
+    fees = [b["fees_collected"] - a["fees_collected"] for a, b in pairwise(ends)]
+    per_day = charts.columns(labels, [(t("flow.rewards_paid"), paid), (t("flow.fees_collected"), fees)],
+                             t("chart.daily_of", name=service["title"]))
+    budget = charts.columns(labels, [(t("flow.budget"), [e["budget"] for e in ends[1:]])],
+                            t("chart.budget_of", name=service["title"]))
+    return per_day, budget
 DISTRICT_BARS = ("minted", "spent", "donated", "exchanged_out", "exchanged_in", "outstanding")
 
 
@@ -160,12 +195,16 @@ def transparency(request: Request) -> Response:
     """Every incentive service's money flows and every volunteering district's report."""
     node = node_of(request)
     t = Translator(language_of(request))
+    head = node.store.head()
+    assert head is not None
+    today = head.time_ms // DAY_MS
     services = []
     for service in node.query("incentives", "services_list", {"limit": 100}):
         flows = service["flows"]
         bars = [(t(f"flow.{k}"), flows[k]) for k in SERVICE_BARS]
         chart = charts.bars(bars, t("chart.flows_of", name=service["title"]))
-        services.append({**plain(service), "chart": chart})
+        per_day, budget = daily_charts(node, t, service, today)
+        services.append({**plain(service), "chart": chart, "per_day": per_day, "budget_chart": budget})
     names = {org["id"]: org["name"] for org in node.query("governance", "orgs_list", {})}
     districts = []
     for entry in node.query("volunteering", "districts_list", {"limit": 50}):
@@ -174,7 +213,9 @@ def transparency(request: Request) -> Response:
         bars = [(t(f"district.{k}"), report[k]) for k in DISTRICT_BARS]
         districts.append({**report, "name": names.get(district, district),
                           "chart": charts.bars(bars, t("chart.district_of", name=district))})
-    return render(request, "transparency.html", {"services": services, "districts": districts})
+    return render(request, "transparency.html", {
+        "services": services, "districts": districts, "timeline_days": TIMELINE_DAYS,
+    })
 
 
 # -- wallet ---------------------------------------------------------------------------------------

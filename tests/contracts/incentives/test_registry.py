@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from civicledger.contracts.framework import contract_account
+from civicledger.core.errors import NotFound
 from tests.contracts.incentives.city import (
     AIR_CAP,
     AIR_REWARD,
@@ -188,3 +189,23 @@ def test_flows_top_providers_and_statements(city: City) -> None:
                                       "earned": 30, "spent": 0}]
     assert statement["totals"] == {"CIV": {"earned": 30, "spent": 0}}
     assert city.balance(POOL) == 2 * BUDGET - 60
+
+
+def test_flows_are_kept_per_day_as_running_totals(city: City) -> None:
+    day = city.box.time_ms // DAY
+    before = city.flows("air")
+    city.ok("seoul_admin", "incentives", "fund", service="air", amount=100)
+    city.ok("seoul_admin", "incentives", "fund", service="air", amount=1)
+    city.at((day + 2) * DAY + HOUR)
+    city.ok("seoul_admin", "incentives", "fund", service="air", amount=50)
+    city.ok("seoul_admin", "incentives", "withdraw", service="air", amount=20)
+    days = city.query("incentives", "flows_by_day", service="air")
+    assert [d["day"] for d in days] == [day, day + 2], "a quiet day keeps no entry"
+    assert days[0]["funded"] == 0, "registration was the day's first change: it starts from nothing"
+    assert days[1]["funded"] == before["funded"] + 101, "day + 2 starts where day ended"
+    assert city.flows("air")["funded"] == before["funded"] + 151 and city.flows("air")["withdrawn"] == 20
+    assert city.query("incentives", "flows_by_day", service="air", from_day=day + 1) == days[1:]
+    assert city.query("incentives", "flows_by_day", service="air", limit=1) == days[:1]
+    with pytest.raises(NotFound) as refusal:
+        city.query("incentives", "flows_by_day", service="nope")
+    assert refusal.value.code == "unknown_service"

@@ -64,6 +64,7 @@ from civicledger.core.schema import (
     Amount,
     Bool,
     Count,
+    Int,
     Label,
     Name,
     Optional,
@@ -75,6 +76,8 @@ OPERATOR_ROLE = "operator"
 DEFAULT_PLATFORM_BPS = 500
 GENESIS_KEYS = ("platform_bps", "treasury")
 OptionalName = Annotated[str | None, Optional(Text(64, r"[a-z][a-z0-9_.-]{0,63}", low=1))]
+DayNumber = Annotated[int, Int(0, 2**31 - 1)]
+"""A UTC day: block time in ms // 86,400,000."""
 
 
 class Incentives(Contract):
@@ -85,6 +88,7 @@ class Incentives(Contract):
     lines = Map("line", Line)              # (account, service id) -> Line
     ranks = Map("rank")                    # (service id, MAX_AMOUNT - earned, account) -> earned
     today = Map("today")                   # (service id, provider) -> [day, reward units that day]
+    day_start = Map("day_start", Flows)    # (service id, UTC day) -> Flows before that day's first change
     treasury_account = Value("treasury")   # the treasury's address; None: governance's account
     platform_default = Value("platform_bps", DEFAULT_PLATFORM_BPS)
 
@@ -154,7 +158,7 @@ class Incentives(Contract):
         bps = self.platform_default
         self.services[service] = Service(kind, operator, currency, title, reward, fee, daily_cap,
                                          needs_verification, bps, ServiceStatus.ACTIVE)
-        self.flows[service] = Flows()
+        self._set_flows(service, Flows())
         self.emit(self.ServiceRegistered, service=service, kind=kind, operator=operator,
                   currency=currency, platform_bps=bps)
 
@@ -199,7 +203,7 @@ class Incentives(Contract):
         self.ctx.call("token", "pay", currency=record.currency, amount=amount)
         flows = self.flows[service]
         flows = flows.replace(funded=flows.funded + amount, budget=flows.budget + amount)
-        self.flows[service] = flows
+        self._set_flows(service, flows)
         self.emit(self.Funded, service=service, account=self.ctx.sender, amount=amount,
                   budget=flows.budget)
         return flows.budget
@@ -215,7 +219,7 @@ class Incentives(Contract):
             raise LimitExceeded(f"service '{service}' has {flows.budget} {record.currency} of "
                                 f"budget, not {amount}", code="budget_exhausted")
         flows = flows.replace(withdrawn=flows.withdrawn + amount, budget=flows.budget - amount)
-        self.flows[service] = flows
+        self._set_flows(service, flows)
         self._send(record.currency, self.ctx.sender, amount, f"{service}: budget withdrawn")
         self.emit(self.Withdrawn, service=service, account=self.ctx.sender, amount=amount,
                   budget=flows.budget)
@@ -266,7 +270,7 @@ class Incentives(Contract):
                     code="budget_exhausted",
                 )
             flows = flows.replace(budget=flows.budget - paid, rewards_paid=flows.rewards_paid + paid)
-            self.flows[service] = flows
+            self._set_flows(service, flows)
             self.today[service, provider] = [day, used + paid]
             self._send(record.currency, provider, paid, f"{service}: reward")
             self._earned(service, provider, paid)
@@ -289,11 +293,11 @@ class Incentives(Contract):
         per_share = net // shares if shares else 0
         held = per_share * shares
         flows = self.flows[service]
-        self.flows[service] = flows.replace(
+        self._set_flows(service, flows.replace(
             fees_collected=flows.fees_collected + amount, budget=flows.budget + net - held,
             fees_to_budget=flows.fees_to_budget + net - held, held=flows.held + held,
             platform_paid=flows.platform_paid + platform,
-        )
+        ))
         self._spent(service, payer, amount)
         self.emit(self.FeeCollected, service=service, payer=payer, amount=amount,
                   platform=platform, to_budget=net - held, held=held)
@@ -306,7 +310,7 @@ class Incentives(Contract):
         payer = self.ctx.origin
         self.ctx.call("token", "pay", currency=record.currency, amount=amount)
         flows = self.flows[service]
-        self.flows[service] = flows.replace(held=flows.held + amount)
+        self._set_flows(service, flows.replace(held=flows.held + amount))
         self._spent(service, payer, amount)
         self.emit(self.Held, service=service, payer=payer, amount=amount)
 
@@ -318,10 +322,10 @@ class Incentives(Contract):
         flows = self._release(service, record, amount)
         platform = self._platform(record, amount)
         net = amount - platform
-        self.flows[service] = flows.replace(
+        self._set_flows(service, flows.replace(
             fees_collected=flows.fees_collected + amount, platform_paid=flows.platform_paid + platform,
             provider_paid=flows.provider_paid + net,
-        )
+        ))
         if net:
             self._send(record.currency, payee, net, f"{service}: fee")
             self._earned(service, payee, net)
@@ -333,7 +337,7 @@ class Incentives(Contract):
         """Pay a provider ``amount`` of its held fee share (by the service's contract)."""
         record = self._for_caller(service, active=False)
         flows = self._release(service, record, amount)
-        self.flows[service] = flows.replace(provider_paid=flows.provider_paid + amount)
+        self._set_flows(service, flows.replace(provider_paid=flows.provider_paid + amount))
         self._send(record.currency, payee, amount, f"{service}: fee share")
         self._earned(service, payee, amount)
         self.emit(self.PaidOut, service=service, payee=payee, amount=amount)
@@ -343,7 +347,7 @@ class Incentives(Contract):
         """Return ``amount`` of escrow to the consumer who paid it (by the service's contract)."""
         record = self._for_caller(service, active=False)
         flows = self._release(service, record, amount)
-        self.flows[service] = flows.replace(refunded=flows.refunded + amount)
+        self._set_flows(service, flows.replace(refunded=flows.refunded + amount))
         self._send(record.currency, payee, amount, f"{service}: refund")
         self._spent(service, payee, -amount)
         self.emit(self.Refunded, service=service, payee=payee, amount=amount)
@@ -368,6 +372,17 @@ class Incentives(Contract):
         """Rewards paid, fees collected, platform share, budget left and held units."""
         self._service(service)
         return self.flows[service].describe()
+
+    @query
+    def flows_by_day(self, service: Name, from_day: DayNumber = 0,
+                     limit: PageSize = 50) -> list[dict[str, Any]]:
+        """For each UTC day with activity from ``from_day`` on, oldest first: the service's
+        flows (running totals) as they stood before that day's first change. The flows at the
+        end of a day are the next entry's, or the current flows after the last entry."""
+        self._service(service)
+        after = (from_day - 1,) if from_day else None
+        return [{"day": key[1], **flows.describe()}
+                for key, flows in self.day_start.scan(service, after=after, limit=limit)]
 
     @query
     def top_providers(self, service: Name, limit: PageSize = 10) -> list[dict[str, Any]]:
@@ -397,6 +412,15 @@ class Incentives(Contract):
         return {"account": self._treasury(), "default_platform_bps": self.platform_default}
 
     # -- helpers -----------------------------------------------------------------
+
+    def _set_flows(self, service: str, flows: Flows) -> None:
+        """Record a service's flows; the first change of a UTC day also keeps the flows as
+        they stood before it, so the flows at the end of any day can be told (see
+        ``flows_by_day``)."""
+        day = self.ctx.env.time_ms // DAY_MS
+        if (service, day) not in self.day_start:
+            self.day_start[service, day] = self.flows.get(service, Flows())
+        self.flows[service] = flows
 
     def _service(self, service: str) -> Service:
         record = self.services.get(service)
