@@ -117,6 +117,15 @@ def steps(addr: Addr, start_ms: int = 0) -> list[DemoStep]:
              amount=800, memo="빵 bread"),
         step(at(6, 12), "dohyun", "spend", district="gangseo", merchant=addr("bakery-admin"),
              amount=1_000),
+        # Saturday evening: next week's needs, still open when the node first starts (day 8).
+        step(at(6, 18), "welfare-admin", "post_request", org="welfare",
+             task="김장 나눔 Kimchi-making for neighbours", place="nowon:sanggye-6",
+             start_ms=start_ms + at(10, 10), end_ms=start_ms + at(10, 14), slots=3,
+             skills=["cooking"], offer_per_hour=700, deadline_ms=start_ms + at(9, 18)),
+        step(at(6, 18.5), "school-admin", "post_request", org="school",
+             task="도서관 정리 Library tidy-up", place="gangseo:hwagok-1",
+             start_ms=start_ms + at(11, 14), end_ms=start_ms + at(11, 16), slots=2,
+             skills=["cleaning"], offer_per_hour=800, deadline_ms=start_ms + at(10, 20)),
         step(at(7, 0) - 1, "seoyeon", "set_preferences", districts=["nowon", "gangseo"],
              skills=["teaching", "cooking"]),
     ]
