@@ -8,7 +8,12 @@ aiohttp (the load generator runs in this process, not the node's):
 * the single route: one envelope per request, ``--concurrency`` in flight.
 
 Every request waits for commit, so latency is submit-to-durable-commit. Prints
-one line per route, each ending ``committed_tps=… p50_ms=… p99_ms=… success=…``.
+one line per route, each ending ``committed_tps=… p50_ms=… p99_ms=… success=…
+cpu_us_per_tx=… client_cpu_us_per_tx=…``: the node process's CPU time (user +
+system, every thread, from /proc) per submitted transaction while that route ran,
+which stays steady when other work shares the machine and tx/s does not, and the
+same for this load generator (it shares the machine's cores with the node).
+``--route`` runs one route.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import os
 import signal
 import socket
 import subprocess
@@ -58,6 +64,12 @@ def _start_node(data: Path, accounts: list[KeyPair]) -> tuple[subprocess.Popen, 
     raise RuntimeError("the node did not start")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far, all threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _drive(url: str, bodies: list[dict], path: str, concurrency: int,
                  per_body: int) -> tuple[int, int, float, list[float]]:
     """Post every body with ``concurrency`` in flight; (submitted, committed ok, seconds, latencies)."""
@@ -96,10 +108,21 @@ async def _drive(url: str, bodies: list[dict], path: str, concurrency: int,
     return len(bodies) * per_body, ok, seconds, latencies
 
 
-def _line(route: str, submitted: int, ok: int, seconds: float, latencies: list[float]) -> str:
+def _measured(pid: int, url: str, bodies: list[dict], path: str, concurrency: int,
+              per_body: int) -> tuple[int, int, float, list[float], float]:
+    """``_drive``, and the node's and this load generator's CPU seconds meanwhile."""
+    cpu, own = _cpu_seconds(pid), _cpu_seconds(os.getpid())
+    run = asyncio.run(_drive(url, bodies, path, concurrency, per_body))
+    return (*run, _cpu_seconds(pid) - cpu, _cpu_seconds(os.getpid()) - own)
+
+
+def _line(route: str, submitted: int, ok: int, seconds: float, latencies: list[float],
+          cpu: float, client_cpu: float) -> str:
     return (f"route={route} txs={submitted} seconds={seconds:.2f} "
             f"committed_tps={ok / seconds:.0f} p50_ms={percentile(latencies, 0.5):.1f} "
-            f"p99_ms={percentile(latencies, 0.99):.1f} success={ok / max(1, submitted):.4f}")
+            f"p99_ms={percentile(latencies, 0.99):.1f} success={ok / max(1, submitted):.4f} "
+            f"cpu_us_per_tx={cpu * 1e6 / max(1, submitted):.0f} "
+            f"client_cpu_us_per_tx={client_cpu * 1e6 / max(1, submitted):.0f}")
 
 
 def main() -> None:
@@ -109,26 +132,32 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="envelopes per batch request")
     parser.add_argument("--batch-concurrency", type=int, default=8)
     parser.add_argument("--concurrency", type=int, default=128, help="single-route requests in flight")
+    parser.add_argument("--route", choices=("both", "batch", "single"), default="both")
     args = parser.parse_args()
     keys = [KeyPair.generate() for _ in range(args.accounts)]
     envelopes = [base64.b64encode(e).decode() for e in sign_transfers(keys, 2 * args.txs)]
     batch_part, single_part = envelopes[:args.txs], envelopes[args.txs:]
     with tempfile.TemporaryDirectory(prefix="civic-bench-") as tmp:
         process, url = _start_node(Path(tmp) / "data", keys)
+        lines = []
         try:
-            batches = [{"envelopes": batch_part[i:i + args.batch]}
-                       for i in range(0, len(batch_part), args.batch)]
-            batch = asyncio.run(_drive(url, batches, "/v1/transactions/batch",
-                                       args.batch_concurrency, args.batch))
-            singles = [{"envelope": e} for e in single_part]
-            single = asyncio.run(_drive(url, singles, "/v1/transactions", args.concurrency, 1))
+            if args.route in ("both", "batch"):
+                batches = [{"envelopes": batch_part[i:i + args.batch]}
+                           for i in range(0, len(batch_part), args.batch)]
+                lines.append(_line("batch", *_measured(
+                    process.pid, url, batches, "/v1/transactions/batch",
+                    args.batch_concurrency, args.batch)))
+            if args.route in ("both", "single"):
+                singles = [{"envelope": e} for e in single_part]
+                lines.append(_line("single", *_measured(
+                    process.pid, url, singles, "/v1/transactions", args.concurrency, 1)))
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
     print(f"accounts={args.accounts} batch={args.batch}x{args.batch_concurrency} "
           f"single_concurrency={args.concurrency}")
-    print(_line("batch", *batch))
-    print(_line("single", *single))
+    for line in lines:
+        print(line)
 
 
 if __name__ == "__main__":
