@@ -146,6 +146,6 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
     web.install(app)
     limits = {BATCH_PATH: config.max_batch_bytes, BLOBS_PATH: MAX_BLOB_BYTES}
     app.add_middleware(BodyLimit, default=config.max_body_bytes, larger=limits)
-    app.lean = LeanSubmit(gateway, app.full, SUBMIT_PATH, BATCH_PATH,
-                          max_body=config.max_body_bytes, larger=limits)
+    app.lean = LeanSubmit(gateway, app.full, single=(SUBMIT_PATH, config.max_body_bytes),
+                          batch=(BATCH_PATH, config.max_batch_bytes))
     return app

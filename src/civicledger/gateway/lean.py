@@ -13,7 +13,7 @@ the documented route refuses it (same code, status and message).
 What a well-formed request gets is the same too: the rate limit is charged
 first (as the routes' dependency does), the work is ``submission.py``'s, and
 refusals are answered through ``errors.response`` and counted in the metrics.
-The body limit applies here as everywhere (``BodyLimit`` wraps these too).
+The body limit applies here as everywhere (the same limits, read by ``limits.read_body``).
 
 Who wins is decided before anything is charged or admitted, so a request is
 charged once, by whichever door serves it.
@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from pydantic import TypeAdapter, ValidationError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from civicledger.core.errors import CivicError
 from civicledger.gateway import errors, submission
-from civicledger.gateway.limits import BodyLimit
+from civicledger.gateway.limits import read_body, replay
 from civicledger.gateway.models import MAX_BATCH_ENVELOPES, MAX_ENVELOPE_TEXT
 
 if TYPE_CHECKING:
@@ -51,14 +51,14 @@ Handler = Callable[[Scope, Any, bytes], Awaitable[tuple[int, bytes] | None]]
 class LeanSubmit:
     """The ASGI app for the submit paths; ``fallback`` (the FastAPI app) serves what it declines."""
 
-    def __init__(self, gateway: Gateway, fallback: ASGIApp, single_path: str, batch_path: str, *,
-                 max_body: int, larger: dict[str, int]) -> None:
+    def __init__(self, gateway: Gateway, fallback: ASGIApp, *, single: tuple[str, int],
+                 batch: tuple[str, int]) -> None:
+        """``single`` and ``batch``: each route's path and body limit."""
         self.gateway = gateway
         self.fallback = fallback
-        self._limited = BodyLimit(self._serve, max_body, larger)
-        self.routes: dict[str, tuple[Handler, int]] = {
-            single_path: (self._single, submission.SINGLE_TIMEOUT_MS),
-            batch_path: (self._batch, submission.BATCH_TIMEOUT_MS),
+        self.routes: dict[str, tuple[Handler, int, int]] = {
+            single[0]: (self._single, submission.SINGLE_TIMEOUT_MS, single[1]),
+            batch[0]: (self._batch, submission.BATCH_TIMEOUT_MS, batch[1]),
         }
         self._queries: dict[tuple[bytes, int], tuple[bool, int] | None] = {}
 
@@ -66,17 +66,13 @@ class LeanSubmit:
         return scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._limited(scope, receive, send)
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler, default_timeout = self.routes[scope["path"]]
-        body = await _read(receive)
+        handler, default_timeout, limit = self.routes[scope["path"]]
+        body = await read_body(scope, receive, send, limit)
         if body is None:
-            return  # the client went away
+            return  # refused as too large, or the client went away
         query = self._query(scope["query_string"], default_timeout)
-        content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
-        if query is None or content_type.lower() != JSON:
-            await self.fallback(scope, _replay(body, receive), send)
+        if query is None or not _json_typed(scope):
+            await self.fallback(scope, replay(body, receive), send)
             return
         try:
             answer = await handler(scope, query, body)
@@ -85,7 +81,7 @@ class LeanSubmit:
             await errors.response(error)(scope, receive, send)
             return
         if answer is None:
-            await self.fallback(scope, _replay(body, receive), send)
+            await self.fallback(scope, replay(body, receive), send)
             return
         status, content = answer
         await send({"type": "http.response.start", "status": status,
@@ -139,33 +135,16 @@ class LeanSubmit:
         return parsed
 
 
+def _json_typed(scope: Scope) -> bool:
+    """Whether the request says its body is JSON, plainly (parameters: the route decides)."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.lower() == JSON
+    return False
+
+
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError):  # not JSON, not text, or too deep: the route says how
+        return json.loads(body.decode())
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or too deep: the route says how
         return None
-
-
-async def _read(receive: Receive) -> bytes | None:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks) if len(chunks) > 1 else chunks[0]
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives ``body`` once, then whatever the client sends next."""
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

@@ -146,19 +146,22 @@ class CommitWaits:
             return
         loop = asyncio.get_running_loop()
         all_done: asyncio.Future[None] = loop.create_future()
-        remaining = len(pending)
-        count = threading.Lock()
+        if len(pending) == 1:
+            pending[0].add_done_callback(lambda _: self._wake(loop, all_done))
+        else:
+            remaining = len(pending)
+            count = threading.Lock()
 
-        def one_done(_: Future[Committed]) -> None:
-            nonlocal remaining
-            with count:
-                remaining -= 1
-                if remaining:
-                    return
-            self._wake(loop, all_done)
+            def one_done(_: Future[Committed]) -> None:
+                nonlocal remaining
+                with count:
+                    remaining -= 1
+                    if remaining:
+                        return
+                self._wake(loop, all_done)
 
-        for future in pending:
-            future.add_done_callback(one_done)
+            for future in pending:
+                future.add_done_callback(one_done)
         timer = loop.call_later(timeout_s, _finish, all_done)
         try:
             await all_done
