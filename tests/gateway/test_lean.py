@@ -207,3 +207,28 @@ def test_commit_waits_give_up_at_the_timeout_and_cancel_nothing():
     assert not future.done() and not future.cancelled()
     future.set_result(1)
     asyncio.run(waits.settle([future], 10))  # done already: no wait at all
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(node, accounts):
+    config = GatewayConfig(rate_per_s=0.001, burst=1, trust_forwarded=True)
+    with TestClient(create_app(node, config)) as api:
+        def submit(client: str) -> int:
+            envelope = b64(transfer(accounts, 1, 2, 1))
+            return api.post("/v1/transactions", json={"envelope": envelope},
+                            headers={"x-forwarded-for": f"{client}, 10.0.0.1"}).status_code
+
+        assert [submit("198.51.100.7"), submit("203.0.113.9")] == [202, 202]
+        assert submit("198.51.100.7") == 429
+
+
+def test_a_faulted_node_answers_503_on_the_lean_path(store, registry, accounts):
+    from civicledger.node.node import Node
+    from civicledger.node.ordering import SoloOrderer
+
+    node = Node(store, registry, SoloOrderer())
+    node.fault = RuntimeError("disk gone")
+    with TestClient(create_app(node)) as api:
+        response = api.post("/v1/transactions", json={"envelope": b64(transfer(accounts, 1, 2, 1))})
+        assert (response.status_code, error_code(response)) == (503, "node_fault")
+        batch = api.post("/v1/transactions/batch", json={"envelopes": [b64(transfer(accounts, 1, 2, 1))]})
+        assert (batch.status_code, error_code(batch)) == (503, "node_fault")
