@@ -6,15 +6,15 @@ while one group is being admitted, requests that arrive queue up, and the next
 group takes them all at once: under load, hundreds of single submissions share
 one call; when idle, a lone request goes straight through with no added delay.
 Each request still gets exactly the outcomes of its own envelopes, in order.
+The calls run on one thread of the admission's own (groups are admitted one at
+a time anyway), handed over with the event loop's executor call.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from concurrent.futures import Future
-
-from fastapi.concurrency import run_in_threadpool
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from civicledger.core.errors import CivicError
 from civicledger.node.node import Committed, Node
@@ -28,6 +28,7 @@ class Admission:
         self.max_group = max_group
         self._waiting: deque[tuple[list[bytes], asyncio.Future[list[Outcome]]]] = deque()
         self._draining = False
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="admission")
 
     async def submit(self, envelopes: list[bytes]) -> list[Outcome]:
         """The node's outcome for each envelope, once admitted (or refused)."""
@@ -44,7 +45,8 @@ class Admission:
                 group = self._take()
                 flat = [e for envelopes, _ in group for e in envelopes]
                 try:
-                    outcomes = await run_in_threadpool(self.node.submit_many, flat)
+                    outcomes = await asyncio.get_running_loop().run_in_executor(
+                        self._thread, self.node.submit_many, flat)
                 except BaseException as error:  # a node fault: every request in the group hears it
                     for _, answer in group:
                         if not answer.done():

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
+from starlette.types import Receive, Scope, Send
 
 from civicledger import __version__
 from civicledger.gateway import errors
 from civicledger.gateway.admission import Admission
 from civicledger.gateway.config import GatewayConfig
+from civicledger.gateway.errors import ApiError
 from civicledger.gateway.events import EventHub
+from civicledger.gateway.lean import LeanSubmit
 from civicledger.gateway.limits import BodyLimit
 from civicledger.gateway.metrics import Metrics
 from civicledger.gateway.models import ErrorBody
 from civicledger.gateway.ratelimit import RateLimiter
+from civicledger.gateway.submission import CommitWaits
 from civicledger.node.blobs import MAX_BLOB_BYTES, BlobStore
 from civicledger.node.node import Node
 
 API_PREFIX = "/v1"
+SUBMIT_PATH = f"{API_PREFIX}/transactions"
 BATCH_PATH = f"{API_PREFIX}/transactions/batch"
 BLOBS_PATH = f"{API_PREFIX}/blobs"
 
@@ -48,17 +53,52 @@ class Gateway:
     limiter: RateLimiter
     admission: Admission
     blobs: BlobStore | None
+    waits: CommitWaits = field(default_factory=CommitWaits)
 
     def client_of(self, request: Request) -> str:
+        return self.client_of_scope(request.scope)
+
+    def client_of_scope(self, scope: Scope) -> str:
+        """Who is asking, for rate limiting: the peer, or the proxy's X-Forwarded-For if trusted."""
         if self.config.trust_forwarded:
-            forwarded = request.headers.get("x-forwarded-for")
+            forwarded = next((v for k, v in scope["headers"] if k == b"x-forwarded-for"), b"")
             if forwarded:
-                return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else "unknown"
+                return forwarded.decode("latin-1").split(",")[0].strip()
+        client = scope.get("client")
+        return client[0] if client else "unknown"
+
+    def charge(self, client: str, cost: int = 1) -> None:
+        """Spend ``cost`` of ``client``'s rate; refuse with 429 ``rate_limited`` when it runs out."""
+        wait = self.limiter.take(client, cost)
+        if wait > 0:
+            raise ApiError(429, f"too many requests; retry in {wait:.1f} s", code="rate_limited",
+                           headers={"Retry-After": self.limiter.retry_after(wait)})
+
+
+class GatewayApp(FastAPI):
+    """The FastAPI application, whose submit routes are answered first by lean endpoints.
+
+    ``lean`` serves well-formed ``POST`` submissions without FastAPI's per-request work
+    and hands everything else to ``full``, the whole FastAPI application (see
+    ``lean.py``). The OpenAPI document comes from the FastAPI routes, which describe both.
+    """
+
+    lean: LeanSubmit | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lean = self.lean
+        if lean is not None and lean.serves(scope):
+            await lean(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def full(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The whole FastAPI application, lean endpoints aside."""
+        await super().__call__(scope, receive, send)
 
 
 def create_app(node: Node, config: GatewayConfig | None = None, *,
-               blobs: BlobStore | None = None) -> FastAPI:
+               blobs: BlobStore | None = None) -> GatewayApp:
     """The FastAPI application for ``node`` (started or not; routes need it started).
 
     ``blobs``: where uploaded photos are kept; without it the blob routes answer 503.
@@ -84,7 +124,7 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
     )
     node.on_commit(gateway.hub.publish)
     node.on_commit(gateway.metrics.on_commit)
-    app = FastAPI(
+    app = GatewayApp(
         title="CivicLedger gateway", version=__version__, description=DESCRIPTION,
         docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
         responses={
@@ -104,6 +144,8 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(chain.ops)
     web.install(app)
-    app.add_middleware(BodyLimit, default=config.max_body_bytes,
-                       larger={BATCH_PATH: config.max_batch_bytes, BLOBS_PATH: MAX_BLOB_BYTES})
+    limits = {BATCH_PATH: config.max_batch_bytes, BLOBS_PATH: MAX_BLOB_BYTES}
+    app.add_middleware(BodyLimit, default=config.max_body_bytes, larger=limits)
+    app.lean = LeanSubmit(gateway, app.full, single=(SUBMIT_PATH, config.max_body_bytes),
+                          batch=(BATCH_PATH, config.max_batch_bytes))
     return app

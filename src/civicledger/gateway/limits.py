@@ -29,34 +29,57 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = self.larger.get(scope["path"], self.default)
-        declared = dict(scope.get("headers", ())).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        body = await read_body(scope, receive, send, self.larger.get(scope["path"], self.default))
+        if body is not None:
+            await self.app(scope, replay(body, receive), send)
+
+
+async def read_body(scope: Scope, receive: Receive, send: Send, limit: int) -> bytes | None:
+    """The whole request body; None once 413 has been answered or the client went away."""
+    declared = None
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            declared = value
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        await _refuse(send, limit)
+        return None
+    message = await receive()
+    if message["type"] != "http.request":
+        return None  # the client went away
+    body = message.get("body", b"")
+    if len(body) > limit:
+        await _refuse(send, limit)
+        return None
+    if not message.get("more_body", False):
+        return body
+    chunks, size = [body], len(body)
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > limit:
             await _refuse(send, limit)
-            return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > limit:
-                await _refuse(send, limit)
-                return
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        delivered = False
+            return None
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` once, then whatever the client sends next."""
+    delivered = False
+
+    async def again() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
+
+
 async def _refuse(send: Send, limit: int) -> None:
     body = json.dumps({"error": {
         "code": "body_too_large", "message": f"the request body is larger than {limit} bytes",

@@ -14,7 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from civicledger.core.tx import MAX_TX_SIZE
 
 Hex32 = Field(pattern=r"^[0-9a-f]{64}$", description="32 bytes as lowercase hex")
-_ENVELOPE_TEXT = (MAX_TX_SIZE + 2) // 3 * 4
+MAX_ENVELOPE_TEXT = (MAX_TX_SIZE + 2) // 3 * 4
+"""Longest base64 text of an envelope."""
+MAX_BATCH_ENVELOPES = 5000
+"""Most envelopes one batch request may carry (``GatewayConfig.max_batch`` may lower it)."""
 
 
 class Model(BaseModel):
@@ -34,11 +37,11 @@ class ErrorBody(Model):
 
 
 class SubmitRequest(Model):
-    envelope: str = Field(max_length=_ENVELOPE_TEXT, description="The signed envelope, base64")
+    envelope: str = Field(max_length=MAX_ENVELOPE_TEXT, description="The signed envelope, base64")
 
 
 class BatchRequest(Model):
-    envelopes: list[str] = Field(min_length=1, max_length=5000,
+    envelopes: list[str] = Field(min_length=1, max_length=MAX_BATCH_ENVELOPES,
                                  description="Signed envelopes, base64, in the order to admit them")
 
 

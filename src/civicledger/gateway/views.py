@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from civicledger.core import tx as txs
 from civicledger.core.address import to_text
 from civicledger.core.block import BlockHeader, Event, Receipt
@@ -23,6 +25,14 @@ def header(h: BlockHeader) -> models.HeaderView:
 
 def event(e: Event) -> models.EventView:
     return models.EventView(contract=e.contract, name=e.name, data=plain(dict(e.data)))
+
+
+def receipt_value(r: Receipt) -> dict[str, Any]:
+    """The JSON value of ``receipt(r)``, built without the model (for the submit routes)."""
+    return {"tx_id": r.tx_id.hex(), "status": r.status, "message": r.message,
+            "result": plain(r.result),
+            "events": [{"contract": e.contract, "name": e.name, "data": plain(dict(e.data))}
+                       for e in r.events]}
 
 
 def receipt(r: Receipt) -> models.ReceiptView:

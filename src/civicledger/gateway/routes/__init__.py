@@ -7,7 +7,6 @@ from fastapi import Request
 from civicledger.core import address as addresses
 from civicledger.core.errors import UnknownCall
 from civicledger.gateway.app import Gateway
-from civicledger.gateway.errors import ApiError
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -18,10 +17,7 @@ def gateway_of(request: Request) -> Gateway:
 def charge(request: Request, cost: int = 1) -> None:
     """Spend ``cost`` of the client's rate; refuse with 429 ``rate_limited`` when it runs out."""
     gateway = gateway_of(request)
-    wait = gateway.limiter.take(gateway.client_of(request), cost)
-    if wait > 0:
-        raise ApiError(429, f"too many requests; retry in {wait:.1f} s", code="rate_limited",
-                       headers={"Retry-After": gateway.limiter.retry_after(wait)})
+    gateway.charge(gateway.client_of(request), cost)
 
 
 async def rate_limited(request: Request) -> None:
