@@ -100,6 +100,25 @@ def local_time(page, minutes_from_now: int) -> str:
     }""", minutes_from_now)
 
 
+def post_volunteer_request(page, node_server, task: str, *, place: str, skills: str) -> str:
+    """As the welfare centre's manager (the page's wallet), post a one-slot request that starts
+    in about three minutes and lasts an hour; its request id."""
+    open_account_page(page, node_server.url + "/console/volunteer")
+    form = page.locator("#org-welfare form.post-request")
+    form.locator("[name=task]").fill(task)
+    form.locator("[name=place]").fill(place)
+    starts = local_time(page, 3)
+    form.locator("[name=deadline_ms]").fill(starts)
+    form.locator("[name=start_ms]").fill(starts)
+    form.locator("[name=end_ms]").fill(local_time(page, 63))
+    form.locator("[name=slots]").fill("1")
+    form.locator("[name=skills]").fill(skills)
+    form.locator("button[type=submit]").click()
+    row = page.locator("#org-welfare tr[data-request]", has_text=task)
+    row.wait_for()
+    return row.get_attribute("data-request")
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot as a test artefact and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,8 @@ from civicledger.sdk import Client
 from tests.web.conftest import (
     PHONE,
     demo_wallet,
-    local_time,
     open_account_page,
+    post_volunteer_request,
     profile,
     screenshot,
     submit_form,
@@ -110,20 +110,8 @@ def test_a_newcomer_reports_books_volunteers_and_checks_it_on_the_explorer(brows
 
         # The welfare centre posts a request; she applies and is selected.
         use_key(manager, server, demo_wallet(server, "welfare-admin"))
-        open_account_page(manager, server.url + "/console/volunteer")
-        post = manager.locator("#org-welfare form.post-request")
-        post.locator("[name=task]").fill(TASK)
-        post.locator("[name=place]").fill("nowon:welfare-centre")
-        starts = local_time(manager, 3)
-        post.locator("[name=deadline_ms]").fill(starts)
-        post.locator("[name=start_ms]").fill(starts)
-        post.locator("[name=end_ms]").fill(local_time(manager, 63))
-        post.locator("[name=slots]").fill("1")
-        post.locator("[name=skills]").fill("cooking")
-        post.locator("button[type=submit]").click()
-        row = manager.locator("#org-welfare tr[data-request]", has_text="Lunch service")
-        row.wait_for()
-        request = row.get_attribute("data-request")
+        request = post_volunteer_request(manager, server, TASK, place="nowon:welfare-centre",
+                                         skills="cooking")
 
         open_account_page(citizen, f"{server.url}/volunteer/requests/{request}")
         citizen.click("#apply-form button[type=submit]")

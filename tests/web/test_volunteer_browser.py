@@ -17,8 +17,8 @@ from civicledger.sdk import Client
 from tests.web.conftest import (
     PHONE,
     demo_wallet,
-    local_time,
     open_account_page,
+    post_volunteer_request,
     profile,
     screenshot,
     use_key,
@@ -46,20 +46,7 @@ def test_a_request_from_posting_to_spending_across_two_browsers(browser, server)
         cafe = demo_wallet(server, "cafe-admin").address_text
 
         # The manager posts a request that starts in a few minutes.
-        open_account_page(manager, server.url + "/console/volunteer")
-        form = manager.locator("#org-welfare form.post-request")
-        form.locator("[name=task]").fill(TASK)
-        form.locator("[name=place]").fill("nowon:sanggye-6")
-        deadline = local_time(manager, 3)
-        form.locator("[name=deadline_ms]").fill(deadline)
-        form.locator("[name=start_ms]").fill(deadline)
-        form.locator("[name=end_ms]").fill(local_time(manager, 63))
-        form.locator("[name=slots]").fill("1")
-        form.locator("[name=skills]").fill("cleaning")
-        form.locator("button[type=submit]").click()
-        row = manager.locator("#org-welfare tr[data-request]", has_text="Playground tidy-up")
-        row.wait_for()
-        request = row.get_attribute("data-request")
+        request = post_volunteer_request(manager, server, TASK, place="nowon:sanggye-6", skills="cleaning")
         screenshot(manager, "volunteer-console")
 
         # The citizen finds it recommended, and applies.

@@ -82,6 +82,11 @@ def _number(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 19 and 1 <= int(text) <= MAX_ID else None
 
 
+def _no_request(request: Request, number: str) -> Response:
+    t = Translator(language_of(request))
+    return not_found(request, t("volunteer.request_title", id=number), t("volunteer.no_request"))
+
+
 def _after(text: str) -> int:
     """A paging cursor from the URL; anything that is not one starts from the beginning."""
     return int(text) if text.isdigit() and len(text) <= 18 else 0
@@ -229,11 +234,10 @@ def home(request: Request, district: str = "", after: str = "") -> Response:
 @router.get("/volunteer/requests/{number}", response_class=HTMLResponse)
 def request_page(request: Request, number: str) -> Response:
     node = node_of(request)
-    t = Translator(language_of(request))
     ident = _number(number)
     record = query_or_none(node, CONTRACT, "request", {"request": ident}) if ident else None
-    if record is None:
-        return not_found(request, t("volunteer.request_title", id=number), t("volunteer.no_request"))
+    if ident is None or record is None:
+        return _no_request(request, number)
     account = account_of(request)
     raw = _raw(account)
     application = activity = None
@@ -371,11 +375,10 @@ def console(request: Request, after: str = "") -> Response:
 @router.get("/console/volunteer/requests/{number}", response_class=HTMLResponse)
 def console_request(request: Request, number: str, after: str = "") -> Response:
     node = node_of(request)
-    t = Translator(language_of(request))
     ident = _number(number)
     record = query_or_none(node, CONTRACT, "request", {"request": ident}) if ident else None
-    if record is None:
-        return not_found(request, t("volunteer.request_title", id=number), t("volunteer.no_request"))
+    if ident is None or record is None:
+        return _no_request(request, number)
     account = account_of(request)
     raw = _raw(account)
     cursor = _after(after)
