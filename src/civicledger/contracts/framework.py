@@ -66,14 +66,18 @@ class Handler:
     readonly: bool
     roles: tuple[str, ...] = ()
     doc: str = ""
+    names: frozenset[str] = field(init=False, repr=False, compare=False)
+    """The parameters' names (derived)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", frozenset(p.name for p in self.params))
 
     def check_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
         """Validate arguments against the schema; raises UnknownCall(invalid_argument)."""
         if not isinstance(args, Mapping):
             raise UnknownCall("arguments must be a map", code="invalid_argument")
-        known = {p.name for p in self.params}
-        unknown = [key for key in args if key not in known]
-        if unknown:
+        if not self.names.issuperset(args):
+            unknown = [key for key in args if key not in self.names]
             raise UnknownCall(
                 f"{self.name} takes no argument '{unknown[0]}'", code="invalid_argument"
             )

@@ -16,6 +16,7 @@ from civicledger.core.crypto import digest
 ADDRESS_SIZE = 20
 HRP = "civ"
 _TEXT_LENGTH = len(HRP) + 1 + 32 + 6
+ADDRESS_CACHE = 65_536
 TEXT_CACHE = 65_536
 """Addresses whose text is remembered: Bech32 in pure Python costs ~65 µs an address, and
 the gateway writes the same accounts' addresses into receipt after receipt."""
@@ -25,8 +26,10 @@ class AddressError(ValueError):
     """Raised for an address string that is not a valid ``civ1…`` address."""
 
 
+@functools.lru_cache(maxsize=ADDRESS_CACHE)
 def address_of(public_key: bytes) -> bytes:
-    """The address of an Ed25519 public key."""
+    """The address of an Ed25519 public key (remembered: every admitted transaction needs
+    its signer's, and the same accounts sign again and again)."""
     return digest(b"civicledger/address", public_key)[:ADDRESS_SIZE]
 
 
