@@ -12,8 +12,8 @@ aiohttp, which costs a fraction of the CPU per request (both run on uvloop).
 
 Every request waits for commit, so latency is submit-to-durable-commit. Prints
 one line per route, each ending ``committed_tps=… p50_ms=… p99_ms=… success=…
-cpu_us_per_tx=… client_cpu_us_per_tx=…``: the node process's CPU time (user +
-system, every thread, from /proc) per submitted transaction while that route ran,
+cpu_us_per_tx=… client_cpu_us_per_tx=…``: the node's CPU time (user + system,
+every thread and child process, from /proc) per submitted transaction while that route ran,
 which stays steady when other work shares the machine and tx/s does not, and the
 same for this load generator (it shares the machine's cores with the node).
 ``--route`` runs one route.
@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import base64
 import collections
+import contextlib
 import json
 import os
 import signal
@@ -73,9 +74,17 @@ def _start_node(data: Path, accounts: list[KeyPair]) -> tuple[subprocess.Popen, 
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far, all threads."""
+    """User + system CPU time of process ``pid`` so far, all threads, with its live children
+    (the node's signature workers) and those it has reaped."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                for c in (task / "children").read_text().split()]
+    total = own / os.sysconf("SC_CLK_TCK")
+    for child in children:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # it has just exited
+            total += _cpu_seconds(child)
+    return total
 
 
 QUERY = "?wait=true&timeout_ms=60000"
