@@ -211,7 +211,7 @@ def test_unknown_reasons_and_bookings_are_refused(city: City) -> None:
 def test_resolve_refusals(city: City) -> None:
     spot, start = list_spot(city)
     b = book(city, spot, start)
-    refused(city, "not_disputed", "seoul_admin", "parking", "resolve_dispute", service="parking",
+    refused(city, "no_open_dispute", "seoul_admin", "parking", "resolve_dispute", service="parking",
             booking=b, driver_refund_bps=10_000, note="too soon")
     city.at(start - EARLY)
     dispute(city, "driver", b)
@@ -230,7 +230,7 @@ def test_resolve_refusals(city: City) -> None:
                 **{**args, **bad})
     assert open_ids(city) == [b] and booking(city, b)["status"] == "disputed"
     resolve(city, b, 2_500)
-    refused(city, "not_disputed", "seoul_admin", "parking", "resolve_dispute", **args)
+    refused(city, "no_open_dispute", "seoul_admin", "parking", "resolve_dispute", **args)
     city.check_money()
 
 

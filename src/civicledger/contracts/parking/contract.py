@@ -304,7 +304,7 @@ class Parking(Contract):
         stored = self._booking(service, booking)
         if stored.status != BookingStatus.DISPUTED:
             raise Conflict(f"booking {booking} is {stored.status}, not disputed",
-                           code="not_disputed")
+                           code="no_open_dispute")
         owner_part = stored.amount * (BPS - driver_refund_bps) // BPS
         paid, refund = self._release(service, stored, owner_part)
         self.bookings[service, booking] = stored.replace(
