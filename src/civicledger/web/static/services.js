@@ -7,9 +7,10 @@
 //   <input type="hidden" name="windows" data-kind="windows">   → [[start_ms, end_ms], …]
 //   <input name="driver_refund_bps" data-kind="percent" data-amount="300">   "50" → 5000n basis
 //     points; <button type="button" data-refund-preset="100"> fills it; <output class="refund-split">
-//     shows what each side gets
+//     shows what each side gets; once a dispute's card leaves the list, #dispute-result says the
+//     decision
 import { el, t } from "/static/civic.js";
-import { KINDS } from "/static/actions.js";
+import { KINDS, say } from "/static/actions.js";
 
 const fail = (code) => { throw Object.assign(new Error(code), { code }); };
 const pad = (n) => String(n).padStart(2, "0");
@@ -118,7 +119,17 @@ const RESULTS = {
     refunded: amountText(r.refunded, f), paid: amountText(r.paid_owner, f) }),
 };
 
+/** A resolved dispute leaves the console's list with its form: say the decision beside the list. */
+function showDecision(result) {
+  const box = document.getElementById("dispute-result");
+  const r = result?.receipt?.result;
+  if (!box || !r) return;
+  const decimals = Number(box.dataset.decimals || 0);
+  say(box, "committed", RESULTS["parking.resolve_dispute"](r, decimals), result.tx_id);
+}
+
 document.addEventListener("committed", (event) => {
+  if (event.target.id === "dispute-list") { showDecision(event.detail); return; }
   const form = event.target;
   const words = RESULTS[`${form.dataset.contract}.${form.dataset.method}`];
   const result = event.detail?.receipt?.result;
