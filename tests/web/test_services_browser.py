@@ -235,10 +235,11 @@ def test_a_driver_reports_a_parking_problem_and_seouls_operator_refunds_it(page,
             "다른 차가 자리에 있음", "자리나 출구가 막힘", "기타 문제"]
         report.locator("select").select_option("spot_occupied")
         page.once("dialog", lambda dialog: dialog.accept())
-        status = submit_form(report)
-        assert "확정됨" in status, status
-        card = page.locator(f'#my-bookings [data-booking="{booking}"]')
-        assert card.get_attribute("data-status") == "disputed"
+        report.locator("button[type=submit]").click()
+        # committed: the refreshed card is frozen, with neither the report nor the check-in form
+        card = page.locator(f'#my-bookings [data-booking="{booking}"][data-status="disputed"]')
+        card.wait_for()
+        assert card.locator("form").count() == 0
         assert "내가 문제를 신고함" in card.inner_text() and "다른 차가 자리에 있음" in card.inner_text()
         target, driver_page, driver, refund = booking, page, seoyeon, 100
         screenshot(page, "services-parking-disputed-phone")
@@ -286,10 +287,14 @@ def test_a_driver_reports_a_parking_problem_and_seouls_operator_refunds_it(page,
     assert ("운전자가 신고" if window_open else "공간 주인이 신고") in facts and f"{refund} CIV" in facts
     row.scroll_into_view_if_needed()
     screenshot(operator_page, "services-console-parking-disputes")
+    row.locator('input[name="note"]').fill("현장 확인")
+    row.locator('input[name="driver_refund_bps"]').fill("150")
+    status = submit_form(row.locator('form[data-method="resolve_dispute"]'))
+    assert "0에서 100 사이의 비율" in status, status  # refused before signing: nothing sent
+    assert row.get_attribute("data-dispute") == str(target)
     row.get_by_role("button", name="전액 환불 (100%)").click()
     assert row.locator('input[name="driver_refund_bps"]').input_value() == "100"
     assert f"운전자 환불 {refund} CIV" in row.locator("output.refund-split").inner_text()
-    row.locator('input[name="note"]').fill("현장 확인")
     row.locator('form[data-method="resolve_dispute"] button[type=submit]').click()
     row.wait_for(state="detached")  # decided: it leaves the list, and the console says the outcome
     decided = operator_page.locator('#dispute-result[data-state="committed"]')
