@@ -234,6 +234,8 @@ def test_a_driver_reports_a_parking_problem_and_seouls_operator_refunds_it(page,
         assert report.locator("option").all_inner_texts() == [
             "다른 차가 자리에 있음", "자리나 출구가 막힘", "기타 문제"]
         report.locator("select").select_option("spot_occupied")
+        report.scroll_into_view_if_needed()
+        screenshot(page, "services-parking-report-phone")
         page.once("dialog", lambda dialog: dialog.accept())
         report.locator("button[type=submit]").click()
         # committed: the refreshed card is frozen, with neither the report nor the check-in form

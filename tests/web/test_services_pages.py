@@ -103,7 +103,7 @@ def checked_in_hours_ago(start_ms: int) -> list[demo.DemoStep]:
         demo.DemoStep(CHECKED_IN_START - 2 * HOUR - start_ms, "seoyeon", "parking", "book",
                       {"service": "parking", "spot": 1, "start_ms": CHECKED_IN_START, "hours": 1}),
         demo.DemoStep(CHECKED_IN_START - 5 * 60_000 - start_ms, "seoyeon", "parking", "check_in",
-                      {"service": "parking", "booking": 7}),
+                      {"service": "parking", "booking": 7}),  # the week's bookings are 3–6
     ]
 
 
