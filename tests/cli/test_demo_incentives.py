@@ -40,8 +40,12 @@ def test_every_step_of_the_week_succeeds(offset_ms: int) -> None:
     roads = box.query("incentives", "service", service="roads")
     assert roads["flows"]["rewards_paid"] == 2 * 300 and roads["flows"]["fees_collected"] == 50
     parking = box.query("incentives", "service_flows", service="parking")
-    assert parking["fees_collected"] == 300 + 200 and parking["held"] == 0
+    assert parking["fees_collected"] == 300 + 200
+    assert parking["held"] == 160, "dohyun's overstay on junho's spot awaits Seoul's decision"
     assert parking["refunded"] == 160  # the cancelled booking
+    [dispute] = box.query("parking", "open_disputes", service="parking")
+    assert dispute["booking"] == 6 and dispute["driver"] == keys["dohyun"]
+    assert dispute["dispute"]["by"] == keys["junho"] and dispute["dispute"]["reason"] == "overstay"
     top = box.query("incentives", "top_providers", service="roads")
     # dohyun alone reported the sinkhole; minji reported the pothole before junho
     assert top == [{"account": keys["dohyun"], "earned": 300},

@@ -5,6 +5,7 @@ after real transactions — statements, reports with photos, queues, readings, b
 from __future__ import annotations
 
 import base64
+import html
 import os
 import re
 import struct
@@ -21,7 +22,7 @@ from civicledger.cli import demo
 from civicledger.contracts.airquality.records import POLLUTANTS, ReadingStatus
 from civicledger.contracts.catalog import registry as default_registry
 from civicledger.contracts.hazards.records import Category, HazardStatus
-from civicledger.contracts.parking.records import BookingStatus
+from civicledger.contracts.parking.records import BookingStatus, DisputeReason
 from civicledger.core.address import address_of, to_text
 from civicledger.core.crypto import KeyPair
 from civicledger.core.tx import Transaction
@@ -31,8 +32,8 @@ from civicledger.node.node import Node, initialise
 from civicledger.node.ordering import SoloOrderer, wall_clock_ms
 from civicledger.node.sqlite_store import SqliteStore
 from civicledger.web.i18n import catalogue
-from civicledger.web.service_console import FLOW_BARS
-from civicledger.web.services import PAGES
+from civicledger.web.service_console import FLOW_BARS, REFUND_PRESETS
+from civicledger.web.services import PAGES, bps_percent, with_actions
 
 HOUR = 3_600_000
 CHAIN = "civic-demo"
@@ -77,7 +78,10 @@ def city(tmp_path_factory) -> Iterator[City]:
     registry = default_registry()
     store = SqliteStore(root / "ledger.db")
     initialise(store, registry, genesis)
-    demo.seed_week(store, keys, genesis)
+    week = demo.week
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo, "week", lambda k, start: [*week(k, start), *checked_in_hours_ago(start)])
+        demo.seed_week(store, keys, genesis)
     node = Node(store, registry, SoloOrderer(max_wait_ms=2)).start()
     try:
         with TestClient(create_app(node, GatewayConfig(), blobs=BlobStore(root / "blobs"))) as api:
@@ -85,6 +89,22 @@ def city(tmp_path_factory) -> Iterator[City]:
     finally:
         node.stop()
         store.close()
+
+
+CHECKED_IN_START = wall_clock_ms() // HOUR * HOUR - 3 * HOUR
+"""A booking of the page tests' city that seoyeon checked in to, hours ago, and never left."""
+
+
+def checked_in_hours_ago(start_ms: int) -> list[demo.DemoStep]:
+    """After the demo week: seoyeon books minji's spot 1 for one hour three hours ago and checks
+    in (blocks stamped in the past, as the week's are), so a booking may be disputed whatever
+    the time of day the tests run (a booked one only while its check-in is open)."""
+    return [
+        demo.DemoStep(CHECKED_IN_START - 2 * HOUR - start_ms, "seoyeon", "parking", "book",
+                      {"service": "parking", "spot": 1, "start_ms": CHECKED_IN_START, "hours": 1}),
+        demo.DemoStep(CHECKED_IN_START - 5 * 60_000 - start_ms, "seoyeon", "parking", "check_in",
+                      {"service": "parking", "booking": 7}),  # the week's bookings are 3–6
+    ]
 
 
 def png(rgb: tuple[int, int, int] = (200, 40, 40), size: int = 8) -> bytes:
@@ -284,7 +304,7 @@ def test_parking_shows_spots_bookings_and_the_steps_each_side_may_take(city: Cit
     outsider = city.page("/services/parking/parking", "airlab-admin").text
     assert 'id="needs-resident"' in outsider and not form(outsider, "parking", "list_spot")
     console = city.page("/console/services/parking", "seoul-admin").text
-    assert f'<tr data-spot="{spot}">' in console and "no dispute procedure" in console
+    assert f'<tr data-spot="{spot}">' in console and "Parking disputes awaiting a decision" in console
 
 
 def test_a_paused_service_says_so_and_the_console_offers_to_resume_it(city: City) -> None:
@@ -314,6 +334,10 @@ def test_keys_built_at_run_time_exist() -> None:
     built += [f"air.result.{s}" for s in ("accepted", "flagged", "pending", "claimed")]
     built += [f"parking.status.{s.value}" for s in BookingStatus]
     built += [f"parking.result.{s}" for s in ("booked", "refunded", "listed")]
+    built += [f"parking.reason.{r.value}" for r in DisputeReason]
+    built += [f"parking.dispute.reported_by_{who}" for who in ("you", "driver", "owner")]
+    built += [f"svc_console.parking.raised_by_{who}" for who in ("driver", "owner")]
+    built += [f"svc_console.parking.preset.{name}" for name, _ in REFUND_PRESETS]
     built += ["hazards.result.new", "hazards.result.merged", "parking.cancel_late",
               "parking.cancel_confirm_late", "parking.withdrawn", "svc_console.resume",
               "svc_console.resume_confirm", "svc_console.air.reject", "svc_console.hazards.resolve"]
@@ -334,7 +358,8 @@ REFUSALS = (
     "not_owner", "not_your_booking", "spot_withdrawn", "own_spot", "not_whole_hours", "in_the_past",
     "outside_window", "double_booking", "too_early", "too_late", "not_checked_in", "bad_window",
     "missing_window", "unknown_spot", "unknown_booking", "unknown_hazard", "unknown_reading",
-    "empty_blob", "blob_too_large", "unsupported_media",
+    "empty_blob", "blob_too_large", "unsupported_media", "disputed", "already_disputed",
+    "no_open_dispute", "invalid_percent",
 )
 """Refusal codes the service pages can meet (contracts, blob store and services.js)."""
 
@@ -351,3 +376,121 @@ def test_transparency_shows_each_services_last_days(city: City) -> None:
     flows = city.api.post("/v1/contracts/incentives/queries/service_flows",
                           json={"args": {"service": "roads"}}).json()
     assert len(daily) == 14 and sum(daily) == flows["result"]["rewards_paid"] > 0
+
+
+# -- parking disputes -----------------------------------------------------------------------------
+
+
+def seen(page: str, marker: str) -> str:
+    """A card as its reader sees the text (entities decoded: "owner's", not "owner&#39;s")."""
+    return html.unescape(card(page, marker))
+
+
+def test_the_demos_open_dispute_waits_in_the_operators_console(city: City) -> None:
+    """On first start Seoul's parking console holds one dispute: junho reported dohyun's overstay."""
+    for lang, words in (("en", ("Parking disputes awaiting a decision", "The driver stayed past the booking",
+                                "reported by the spot's owner", "Full refund (100%)", "Sign and decide")),
+                        ("ko", ("결정을 기다리는 주차 문제 신고", "예약 시간이 지나도 차를 빼지 않음",
+                                "공간 주인이 신고", "전액 환불 (100%)", "서명하고 결정"))):
+        console = city.page("/console/services/parking", "seoul-admin", lang=lang).text
+        row = seen(console, 'data-dispute="6"')
+        assert "0412-1088" in row and 'data-amount="160"' in row, "spot 2's cell, two hours at 80"
+        assert f'href="/address/{city.address("dohyun")}"' in row
+        assert f'href="/address/{city.address("junho")}"' in row
+        shown = html.unescape(console[console.find('id="disputes-title"'):console.find('id="parking-title"')])
+        assert all(w in shown for w in words), (lang, [w for w in words if w not in shown])
+        [resolve] = form(row, "parking", "resolve_dispute")
+        assert 'name="booking" value="6"' in resolve and 'name="note" required maxlength="120"' in resolve
+        assert 'name="driver_refund_bps" data-kind="percent"' in resolve
+        assert all(f'data-refund-preset="{p}"' in resolve for p in (100, 50, 0))
+        assert "/static/services.js" in console, "the percent field and the presets need it"
+    for outsider in ("minji", None):
+        console = city.page("/console/services/parking", outsider).text
+        row = seen(console, 'data-dispute="6"')
+        assert row and not form(row, "parking", "resolve_dispute"), "the facts are public"
+        assert 'data-needs-role="operator"' in console
+    assert "no dispute procedure" not in console
+
+
+def test_both_sides_see_the_disputed_booking_and_neither_may_act_on_it(city: City) -> None:
+    for lang, reported, reason in (
+        ("en", "The spot's owner reported a problem", "The driver stayed past the booking"),
+        ("ko", "공간 주인이 문제를 신고함", "예약 시간이 지나도 차를 빼지 않음"),
+    ):
+        driver = seen(city.page("/services/parking/parking", "dohyun", lang=lang).text,
+                      'data-booking="6" data-status="disputed"')
+        assert reported in driver and reason in driver, lang
+        assert 'data-dispute="disputed"' in driver and "seoul" in driver, "who decides"
+        assert "<form" not in driver, "no check-out, no second report"
+    for lang, words in (("en", "You reported a problem"), ("ko", "내가 문제를 신고함")):
+        owner = seen(city.page("/services/parking/parking", "junho", lang=lang).text,
+                     'data-booking="6" data-status="disputed"')
+        assert words in owner and "<form" not in owner, lang
+
+
+def test_a_checked_in_driver_reports_a_problem_and_the_operator_decides(city: City) -> None:
+    driver = seen(city.page("/services/parking/parking", "seoyeon").text,
+                  'data-booking="7" data-status="checked_in"')
+    [report] = form(driver, "parking", "dispute")
+    assert re.findall(r'<option value="(\w+)"', report) == ["spot_occupied", "blocked", "other"]
+    assert "no names, phone numbers or car plates" in report and 'for="reason-d-7"' in report
+    owner = seen(city.page("/services/parking/parking", "minji").text,
+                 'data-booking="7" data-status="checked_in"')
+    [theirs] = form(owner, "parking", "dispute")
+    assert re.findall(r'<option value="(\w+)"', theirs) == ["overstay", "blocked", "other"]
+    korean = seen(city.page("/services/parking/parking", "seoyeon", lang="ko").text, 'data-booking="7"')
+    for words in ("문제 신고하기", "다른 차가 자리에 있음", "개인 정보는 남지 않습니다"):
+        assert words in korean, words
+
+    city.ok("seoyeon", "parking", "dispute", service="parking", booking=7, reason="spot_occupied")
+    driver = seen(city.page("/services/parking/parking", "seoyeon").text,
+                  'data-booking="7" data-status="disputed"')
+    assert "You reported a problem" in driver and "Someone else was in the spot" in driver
+    assert "<form" not in driver
+    console = seen(city.page("/console/services/parking", "seoul-admin").text, 'data-dispute="7"')
+    assert "reported by the driver" in console and "Checked in" in console and 'data-amount="100"' in console
+
+    refused = city.call("minji", "parking", "resolve_dispute", service="parking", booking=7,
+                        driver_refund_bps=0, note="mine")
+    assert refused["receipt"]["status"] == "not_operator"
+    assert 'data-booking="7" data-status="disputed"' in city.page("/services/parking/parking", "seoyeon").text
+    city.ok("seoul-admin", "parking", "resolve_dispute", service="parking", booking=7,
+            driver_refund_bps=5_000, note="both partly right")
+    assert 'data-dispute="7"' not in city.page("/console/services/parking", "seoul-admin").text
+    paid = 50 - 50 * 500 // 10_000  # the owner's half less the city's 5 %
+    for lang, words in (("en", f"Decided: 50% refunded to the driver — the driver got 50 CIV back, the owner "
+                               f"received {paid} CIV"),
+                        ("ko", f"결정: 운전자에게 50% 환불 — 운전자 50 CIV 환불, 공간 주인 {paid} CIV 받음")):
+        for who in ("seoyeon", "minji"):
+            shown = seen(city.page("/services/parking/parking", who, lang=lang).text,
+                         'data-booking="7" data-status="resolved"')
+            assert words in shown and "both partly right" in shown and "<form" not in shown, (who, lang)
+
+
+def test_a_booking_may_be_disputed_while_its_check_in_is_open_or_once_checked_in() -> None:
+    start, minute = 10 * HOUR, 60_000
+    booked = {"start_ms": start, "end_ms": start + HOUR, "status": "booked", "dispute": None}
+    for now, allowed in ((start - 15 * minute - 1, False), (start - 15 * minute, True),
+                         (start + 30 * minute, True), (start + 30 * minute + 1, False)):
+        assert with_actions(dict(booked), now)["can_dispute"] is allowed, now
+    checked_in = {**booked, "status": "checked_in"}
+    assert with_actions(dict(checked_in), start + 5 * HOUR)["can_dispute"], "an overstay, long after"
+    for status in ("disputed", "resolved", "completed", "cancelled", "no_show"):
+        assert not with_actions({**booked, "status": status}, start)["can_dispute"], status
+
+
+def test_a_future_booking_says_when_a_problem_may_be_reported(city: City) -> None:
+    start = wall_clock_ms() // HOUR * HOUR + 3 * HOUR
+    booked = city.ok("dohyun", "parking", "book", service="parking", spot=1, start_ms=start, hours=1)
+    row = seen(city.page("/services/parking/parking", "dohyun").text,
+               f'data-booking="{booked["booking"]}" data-status="booked"')
+    assert "You can report a problem from" in row and not form(row, "parking", "dispute")
+    refused = city.call("dohyun", "parking", "dispute", service="parking", booking=booked["booking"],
+                        reason="spot_occupied")
+    assert refused["receipt"]["status"] == "too_early"
+    city.ok("dohyun", "parking", "cancel", service="parking", booking=booked["booking"])
+
+
+def test_refund_shares_read_as_percentages() -> None:
+    assert [bps_percent(b) for b in (10_000, 5_000, 0, 3_333, 50, 1_250)] == \
+        ["100%", "50%", "0%", "33.33%", "0.5%", "12.5%"]

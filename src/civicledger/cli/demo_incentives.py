@@ -14,7 +14,9 @@ dohyun). Contract accounts need no role: the registry pays out with
 Then: citizens' sensors send readings three times a day; hazards are reported
 (one pothole twice, merged), verified, rejected and repaired; the air lab buys a
 dataset and the hazard feed; providers claim their dataset shares; residents
-list spots; drivers book, check in and out, and one booking is cancelled.
+list spots; drivers book, check in and out, and one booking is cancelled; a driver
+overstays on day 5 and the spot's owner reports it, so Seoul's parking
+console opens on one dispute to resolve.
 
 Block times and day numbers in the arguments are absolute, so ``steps`` needs
 the genesis time (``start_ms``); activity starts at the first UTC midnight after
@@ -126,6 +128,8 @@ def steps(addr: Callable[[str], bytes], start_ms: int = 0) -> list[DemoStep]:
          start_ms=start_ms + at(5, 10), hours=2)                       # booking 4
     step(at(4, 12), "junho", "parking", "book", service="parking", spot=1,
          start_ms=start_ms + at(5, 14), hours=2)                       # booking 5
+    step(at(4, 13), "dohyun", "parking", "book", service="parking", spot=2,
+         start_ms=start_ms + at(5, 18), hours=2)                       # booking 6
     step(at(4, 20), "dohyun", "parking", "cancel", service="parking", booking=4)
 
     # -- day 5: the dataset, the claims, the parking ----------------------------------
@@ -139,4 +143,8 @@ def steps(addr: Callable[[str], bytes], start_ms: int = 0) -> list[DemoStep]:
     step(at(5, 12), "seoyeon", "parking", "check_out", service="parking", booking=3)
     step(at(5, 13, 55), "junho", "parking", "check_in", service="parking", booking=5)
     step(at(5, 16), "junho", "parking", "check_out", service="parking", booking=5)
+    # an overstay, reported by the spot's owner; left open for Seoul's console
+    step(at(5, 17, 55), "dohyun", "parking", "check_in", service="parking", booking=6)
+    step(at(5, 20, 40), "junho", "parking", "dispute", service="parking", booking=6,
+         reason="overstay")
     return sorted(out, key=lambda s: s.at_ms)  # stable: same-time steps keep their order

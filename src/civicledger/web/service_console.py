@@ -8,9 +8,9 @@ needs from the city:
   reporters: verify or reject) and its open work (start repairs, resolve);
 * air quality: the readings awaiting review (accept or reject) and provider
   registration;
-* parking: the spots listed in a zone. The parking contract gives operators no
-  say over bookings (no-shows are recorded by spot owners, there are no disputes),
-  and the page says so.
+* parking: the open disputes (booking facts, who reported what) with the
+  operator's resolve form (the driver's refund share: full, half, none or any
+  percentage, and a short note), and the spots listed in a zone.
 
 Like the citizens' pages, these are account pages: actions are offered only to
 an account holding the role the contract requires, and otherwise the page names
@@ -50,6 +50,8 @@ FLOW_BARS = ("funded", "budget", "rewards_paid", "fees_collected", "platform_pai
              "held", "refunded", "withdrawn")
 """The service flows charted on the console, in this order."""
 QUEUE_PAGE = 50
+REFUND_PRESETS = (("full", 100), ("half", 50), ("none", 0))
+"""The refund shares a parking dispute's resolve form offers as one-click choices, in percent."""
 TOP_PROVIDERS = 10
 
 
@@ -95,7 +97,9 @@ def console(request: Request, service: str, department: str | None = None,
         if not valid(Zone, zone):
             return not_found(request, zone)
         spots = plain(node.query("parking", "spots_in", {"service": service, "zone": zone, "limit": PAGE}))
-        context.update(zone=zone, zones=DEMO_ZONES, spots=spots)
+        disputes = plain(node.query("parking", "open_disputes", {"service": service, "limit": QUEUE_PAGE}))
+        context.update(zone=zone, zones=DEMO_ZONES, spots=spots, disputes=disputes,
+                       refund_presets=REFUND_PRESETS)
     return render(request, "console/services/service.html", context)
 
 

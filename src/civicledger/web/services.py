@@ -7,7 +7,9 @@ Each service kind has its page, addressed by the service id:
 * ``/services/hazards/{service}``: report a hazard with a photo, follow one's reports;
 * ``/services/air/{service}``: submit readings (registered providers), claim dataset shares;
 * ``/services/parking/{service}``: find and book spots in a zone, check in and out,
-  list one's own spots and handle the bookings made on them.
+  list one's own spots and handle the bookings made on them; either side reports a
+  problem with a booking (a fixed reason code, never free text) while the contract
+  allows it, and sees the dispute's state and, once the operator decided, its outcome.
 
 Every action is a signed ``<form data-contract=…>`` (``static/actions.js``); page
 helpers for times, prices and availability windows are in ``static/services.js``.
@@ -33,6 +35,7 @@ from civicledger.contracts.parking.records import (
     MAX_BOOKING_HOURS,
     MAX_WINDOWS,
     BookingStatus,
+    DisputeReason,
 )
 from civicledger.core import address as addresses
 from civicledger.core.errors import NotFound, UnknownCall
@@ -61,6 +64,9 @@ AIR_FIELDS = ("pm10", "pm25", "no2")
 UNITS = {name: unit for name, _, unit in POLLUTANTS}
 HIGHEST = {name: high for name, high, _ in POLLUTANTS}
 """The top of each pollutant's physical range: the form refuses more before signing."""
+DRIVER_REASONS = (DisputeReason.SPOT_OCCUPIED, DisputeReason.BLOCKED, DisputeReason.OTHER)
+OWNER_REASONS = (DisputeReason.OVERSTAY, DisputeReason.BLOCKED, DisputeReason.OTHER)
+"""The reasons the page offers each side (the contract takes any ``DisputeReason`` from either)."""
 
 
 # -- shared with the consoles ---------------------------------------------------------------------
@@ -125,7 +131,14 @@ def utc_day(day: int) -> str:
     return datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%d")
 
 
-templates.env.filters.update(kst_minutes=kst_minutes, utc_day=utc_day, photo_url=photo_url)
+def bps_percent(bps: int) -> str:
+    """Basis points as a percentage: 10000 → ``100%``, 3333 → ``33.33%``, 50 → ``0.5%``."""
+    whole, part = divmod(bps, 100)
+    return f"{whole}.{part:02d}".rstrip("0").rstrip(".") + "%" if part else f"{whole}%"
+
+
+templates.env.filters.update(kst_minutes=kst_minutes, utc_day=utc_day, photo_url=photo_url,
+                             bps_percent=bps_percent)
 
 
 def service_context(node: Node, record: dict[str, Any], account: str | None) -> dict[str, Any]:
@@ -258,9 +271,10 @@ def parking(request: Request, service: str, zone: str = DEFAULT_ZONE) -> Respons
     may_list = has_role(node, account, "citizen") or has_role(node, account, "merchant")
     context.update(
         zone=zone, zones=DEMO_ZONES, spots=spots, bookings=bookings, own_spots=own_spots,
-        on_my_spots=on_my_spots, may_list=may_list,
+        on_my_spots=on_my_spots, may_list=may_list, driver_reasons=DRIVER_REASONS,
+        owner_reasons=OWNER_REASONS,
         max_hours=MAX_BOOKING_HOURS, max_windows=MAX_WINDOWS,
-        next_hour_ms=now - now % HOUR_MS + HOUR_MS,
+        next_hour_ms=now - now % HOUR_MS + HOUR_MS, now_ms=now,
     )
     return render(request, "services/parking.html", context)
 
@@ -286,12 +300,15 @@ def with_actions(booking: dict[str, Any], now: int) -> dict[str, Any]:
     booking["can_cancel"] = booked and now < start
     booking["free_cancel"] = start - now >= FREE_CANCEL_MS
     booking["can_no_show"] = booked and now > start + GRACE_MS
+    booking["dispute_opens"] = start - CHECK_IN_EARLY_MS
+    booking["can_dispute"] = booking["dispute"] is None and (
+        status == BookingStatus.CHECKED_IN or booking["can_check_in"])
     return booking
 
 
 def bookings_on_spots_of(node: Node, service: str, owner: bytes) -> list[dict[str, Any]]:
-    """Open bookings of the owner's spots, found through the owner's recent ``Booked`` events
-    (the contract indexes bookings by driver only)."""
+    """Open, disputed and resolved bookings of the owner's spots, found through the owner's
+    recent ``Booked`` events (the contract indexes bookings by driver only)."""
     ids: list[int] = []
     for entry in node.history(owner, limit=OWNER_HISTORY):
         for event in entry.events:
@@ -302,7 +319,8 @@ def bookings_on_spots_of(node: Node, service: str, owner: bytes) -> list[dict[st
     found = []
     for booking in ids:
         shown = plain(node.query("parking", "booking", {"service": service, "booking": booking}))
-        if shown["status"] in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN):
+        if shown["status"] in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN,
+                               BookingStatus.DISPUTED, BookingStatus.RESOLVED):
             found.append(shown)
     return found
 

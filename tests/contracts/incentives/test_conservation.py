@@ -44,8 +44,14 @@ parking = st.one_of(
     st.tuples(st.sampled_from(("check_in", "check_out", "cancel", "no_show")),
               st.sampled_from(("driver", "driver", "owner", "bob")), st.integers(0, 8)),
     st.tuples(st.just("goto"), st.integers(-20, 60), st.integers(0, 8)),
+    st.tuples(st.just("dispute"), st.sampled_from(("driver", "owner", "bob")), st.integers(0, 8),
+              st.sampled_from(("spot_occupied", "overstay", "blocked", "other"))),
+    st.tuples(st.just("resolve_dispute"), st.sampled_from(("seoul_admin", "seoul_admin", "alice")),
+              st.integers(0, 8), st.sampled_from((0, 1, 3_333, 5_000, 10_000))),
 )
-"""Parking steps name the n-th booking made so far (modulo their number), and a role."""
+"""Parking steps name the n-th booking made so far (modulo their number), and a role;
+disputes are raised by the driver, the owner or a stranger, and resolved by Seoul's operator
+(or a resident, who is refused) with a refund share."""
 money = st.tuples(st.sampled_from(("fund", "withdraw")), st.sampled_from(("air", "roads")),
                   st.integers(1, 400))
 step = st.one_of(air, hazards, parking, parking, money,
@@ -97,17 +103,25 @@ def run(city: City, action: tuple[Any, ...]) -> Any:
         if found is not None and found["start_ms"] + who * 60_000 > now:
             city.at(found["start_ms"] + who * 60_000)
         return None
-    if kind in ("check_in", "check_out", "cancel", "no_show"):
+    if kind == "resolve_dispute":
+        open_ = city.query("parking", "open_disputes", service="parking")
+        found = open_[rest[0] % len(open_)] if open_ else nth_booking(city, rest[0])
+        return city.call(who, "parking", kind, service="parking",
+                         booking=found["booking"] if found else 1, driver_refund_bps=rest[1],
+                         note="decided")
+    if kind in ("check_in", "check_out", "cancel", "no_show", "dispute"):
         found = nth_booking(city, rest[0])
+        extra = {"reason": rest[1]} if kind == "dispute" else {}
         if found is None:
-            return city.call("driver", "parking", kind, service="parking", booking=1)
-        arrive = {"check_in": found["start_ms"] - 5 * 60_000, "check_out": found["end_ms"]}
+            return city.call("driver", "parking", kind, service="parking", booking=1, **extra)
+        arrive = {"check_in": found["start_ms"] - 5 * 60_000, "check_out": found["end_ms"],
+                  "dispute": found["start_ms"] - 5 * 60_000}
         if arrive.get(kind, 0) > now:
             city.at(arrive[kind])  # the driver arrives, or leaves, on time
         signer = found["driver"] if who == "driver" else found["owner"] if who == "owner" else None
         signer_name = next((n for n, a in city.accounts.items() if a == signer), who)
         return city.call(signer_name, "parking", kind, service="parking",
-                         booking=found["booking"])
+                         booking=found["booking"], **extra)
     return city.call("seoul_admin", "incentives", kind, service=who, amount=rest[0])
 
 

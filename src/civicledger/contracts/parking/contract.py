@@ -21,6 +21,27 @@ held in escrow in the registry, from the driver's own balance; it settles:
 
 Cancelled and no-show bookings free their hours that have not begun. The
 registry's reward and fee parameters are unused here: the price is the spot's.
+
+Disputes: while the escrow is still held, the booking's driver or the spot's
+owner may ``dispute`` it, naming what went wrong by a fixed ``DisputeReason``
+code (``spot_occupied``, ``overstay``, ``blocked``, ``other``; never free text,
+so no personal data reaches the chain):
+
+* a booked booking, while its check-in is open: from 15 minutes before the start
+  to 30 minutes after (the last moment the driver may check in and the owner may
+  not yet record a no-show). Earlier, nothing has happened yet and the
+  cancellation rules apply; later, the owner's no-show is the remedy;
+* a checked-in booking, at any time before check-out (an overstay is raised after
+  the end).
+
+One dispute per booking. A disputed booking refuses check-in, check-out,
+cancellation and no-shows with ``disputed``; its escrow stays held until an
+``operator`` of the service's operator organisation (the role the registry asks
+of whoever moves a service's money) calls ``resolve_dispute`` with the share of
+the amount refunded to the driver, in basis points, and a short note. The rest
+is settled to the owner (less the platform share); the hours not yet begun are
+freed, and the booking is ``resolved`` with the outcome recorded. Open disputes
+are listed per service (``open_disputes``) for the operator's console.
 """
 
 from __future__ import annotations
@@ -29,8 +50,13 @@ from typing import Any
 
 from civicledger.contracts.framework import Contract, EventSpec, method, query
 from civicledger.contracts.incentives.cells import Cell, Zone, zone_of
-from civicledger.contracts.incentives.client import CITIZEN_ROLE, load_service
-from civicledger.contracts.incentives.records import BPS, PageSize, Verification
+from civicledger.contracts.incentives.client import (
+    CITIZEN_ROLE,
+    OPERATOR_ROLE,
+    load_service,
+    require_role,
+)
+from civicledger.contracts.incentives.records import BPS, Bps, PageSize, Verification
 from civicledger.contracts.parking.records import (
     CHECK_IN_EARLY_MS,
     FREE_CANCEL_MS,
@@ -42,14 +68,16 @@ from civicledger.contracts.parking.records import (
     Booking,
     BookingId,
     BookingStatus,
+    Dispute,
     Hours,
+    Reason,
     Spot,
     SpotId,
     Windows,
 )
 from civicledger.contracts.storage import Map, Value
 from civicledger.core.errors import Conflict, LimitExceeded, NotFound, Rejection, Unauthorized
-from civicledger.core.schema import MAX_AMOUNT, Address, Amount, Name, Timestamp
+from civicledger.core.schema import MAX_AMOUNT, Address, Amount, Label, Name, Timestamp
 
 MERCHANT_ROLE = "merchant"
 
@@ -64,6 +92,8 @@ class Parking(Contract):
     taken = Map("taken")                    # (service, spot id, hour start ms) -> booking id
     bookings = Map("booking", Booking)      # (service, booking id) -> Booking
     by_driver = Map("by_driver")            # (service, driver, booking id) -> True
+    disputes = Map("dispute", Dispute)      # (service, booking id) -> Dispute, once disputed
+    disputed = Map("disputed")              # (service, booking id) -> True while disputed
 
     SpotListed = EventSpec("SpotListed", ("service", "spot", "owner", "cell", "price_per_hour"),
                            topics=("owner",))
@@ -75,6 +105,15 @@ class Parking(Contract):
     BookingChanged = EventSpec(
         "BookingChanged", ("service", "booking", "driver", "owner", "status", "paid_owner",
                            "refunded"),
+        topics=("driver", "owner"),
+    )
+    Disputed = EventSpec(
+        "Disputed", ("service", "booking", "driver", "owner", "by", "reason"),
+        topics=("driver", "owner"),
+    )
+    DisputeResolved = EventSpec(
+        "DisputeResolved", ("service", "booking", "driver", "owner", "driver_refund_bps",
+                            "refunded", "paid_owner", "note"),
         topics=("driver", "owner"),
     )
 
@@ -163,6 +202,7 @@ class Parking(Contract):
         minutes after."""
         stored = self._booking(service, booking)
         self._require(stored.driver, "driver", "check in")
+        self._refuse_disputed(booking, stored)
         if stored.status != BookingStatus.BOOKED:
             raise Conflict(f"booking {booking} is {stored.status}", code="wrong_status")
         now = self.ctx.env.time_ms
@@ -181,6 +221,7 @@ class Parking(Contract):
         if sender != stored.driver and not (sender == stored.owner and now >= stored.end_ms):
             raise Unauthorized("only the booking's driver checks out (or the owner once it has "
                                "ended)", code="not_your_booking")
+        self._refuse_disputed(booking, stored)
         if stored.status != BookingStatus.CHECKED_IN:
             raise Conflict(f"booking {booking} is {stored.status}, not checked in",
                            code="not_checked_in")
@@ -198,12 +239,14 @@ class Parking(Contract):
         if sender not in (stored.driver, stored.owner):
             raise Unauthorized("only the booking's driver or the spot's owner may cancel it",
                                code="not_your_booking")
+        self._refuse_disputed(booking, stored)
         if stored.status != BookingStatus.BOOKED:
             raise Conflict(f"booking {booking} is {stored.status}", code="wrong_status")
         if now >= stored.start_ms:
             raise Conflict("a booking that has started cannot be cancelled", code="too_late")
         full = sender == stored.owner or stored.start_ms - now >= FREE_CANCEL_MS
-        return self._unwind(service, booking, stored, BookingStatus.CANCELLED, full)
+        owner_part = 0 if full else stored.amount * LATE_SHARE_BPS // BPS
+        return self._unwind(service, booking, stored, BookingStatus.CANCELLED, owner_part)
 
     @method
     def no_show(self, service: Name, booking: BookingId) -> int:
@@ -211,11 +254,69 @@ class Parking(Contract):
         the driver's refund."""
         stored = self._booking(service, booking)
         self._require(stored.owner, "spot's owner", "record a no-show")
+        self._refuse_disputed(booking, stored)
         if stored.status != BookingStatus.BOOKED:
             raise Conflict(f"booking {booking} is {stored.status}", code="wrong_status")
         if self.ctx.env.time_ms <= stored.start_ms + GRACE_MS:
             raise Conflict("the driver may still check in", code="too_early")
-        return self._unwind(service, booking, stored, BookingStatus.NO_SHOW, False)
+        return self._unwind(service, booking, stored, BookingStatus.NO_SHOW,
+                            stored.amount * LATE_SHARE_BPS // BPS)
+
+    # -- disputes ----------------------------------------------------------------
+
+    @method
+    def dispute(self, service: Name, booking: BookingId, reason: Reason) -> None:
+        """Report a problem with a booking (by its driver or the spot's owner) while its escrow
+        is held: a booked booking while check-in is open, a checked-in one until check-out.
+        The escrow stays held until the service's operator resolves it."""
+        stored = self._booking(service, booking)
+        sender, now = self.ctx.sender, self.ctx.env.time_ms
+        if sender not in (stored.driver, stored.owner):
+            raise Unauthorized("only the booking's driver or the spot's owner may dispute it",
+                               code="not_your_booking")
+        if (service, booking) in self.disputes:
+            raise Conflict(f"booking {booking} has been disputed already", code="already_disputed")
+        if stored.status == BookingStatus.BOOKED:
+            if now < stored.start_ms - CHECK_IN_EARLY_MS:
+                raise Conflict("a booking may be disputed from 15 minutes before it starts; "
+                               "until then it may be cancelled", code="too_early")
+            if now > stored.start_ms + GRACE_MS:
+                raise Conflict("a booking nobody checked in to may be disputed until 30 minutes "
+                               "after its start; later the owner records a no-show",
+                               code="too_late")
+        elif stored.status != BookingStatus.CHECKED_IN:
+            raise Conflict(f"booking {booking} is {stored.status}: its escrow is settled",
+                           code="wrong_status")
+        self.disputes[service, booking] = Dispute(sender, reason, now, stored.status)
+        self.disputed[service, booking] = True
+        self.bookings[service, booking] = stored.replace(status=BookingStatus.DISPUTED)
+        self.emit(self.Disputed, service=service, booking=booking, driver=stored.driver,
+                  owner=stored.owner, by=sender, reason=reason)
+
+    @method
+    def resolve_dispute(self, service: Name, booking: BookingId, driver_refund_bps: Bps,
+                        note: Label) -> dict[str, int]:
+        """Settle a disputed booking (by an operator of the service's operator organisation):
+        ``driver_refund_bps`` of the amount back to the driver, the rest to the owner less the
+        platform share; the hours not yet begun are freed. Returns what each side received."""
+        record = load_service(self.ctx, service, self.name)
+        require_role(self.ctx, OPERATOR_ROLE, record["operator"], "resolve parking disputes")
+        stored = self._booking(service, booking)
+        if stored.status != BookingStatus.DISPUTED:
+            raise Conflict(f"booking {booking} is {stored.status}, not disputed",
+                           code="no_open_dispute")
+        owner_part = stored.amount * (BPS - driver_refund_bps) // BPS
+        paid, refund = self._release(service, stored, owner_part)
+        self.bookings[service, booking] = stored.replace(
+            status=BookingStatus.RESOLVED, paid_owner=paid, refunded=refund)
+        self.disputes[service, booking] = self.disputes[service, booking].replace(
+            driver_refund_bps=driver_refund_bps, note=note, resolved_by=self.ctx.sender,
+            resolved_ms=self.ctx.env.time_ms)
+        del self.disputed[service, booking]
+        self.emit(self.DisputeResolved, service=service, booking=booking, driver=stored.driver,
+                  owner=stored.owner, driver_refund_bps=driver_refund_bps, refunded=refund,
+                  paid_owner=paid, note=note)
+        return {"refunded": refund, "paid_owner": paid}
 
     # -- queries -----------------------------------------------------------------
 
@@ -244,14 +345,27 @@ class Parking(Contract):
 
     @query
     def booking(self, service: Name, booking: BookingId) -> dict[str, Any]:
-        return self._booking(service, booking).describe(booking)
+        """A booking, with its ``dispute`` (None if it was never disputed)."""
+        return self._view(service, booking, self._booking(service, booking))
 
     @query
     def bookings_of(self, service: Name, driver: Address, after: After = 0,
                     limit: PageSize = 50) -> list[dict[str, Any]]:
         """A driver's bookings, by id, after the id ``after``."""
-        return [self.bookings[service, key[2]].describe(key[2])
+        return [self._view(service, key[2], self.bookings[service, key[2]])
                 for key, _ in self.by_driver.scan(service, driver, after=(after,), limit=limit)]
+
+    @query
+    def open_disputes(self, service: Name, after: After = 0,
+                      limit: PageSize = 50) -> list[dict[str, Any]]:
+        """The service's disputed bookings awaiting the operator, by booking id, after the id
+        ``after``; each with its spot's cell."""
+        found = []
+        for key, _ in self.disputed.scan(service, after=(after,), limit=limit):
+            stored = self.bookings[service, key[1]]
+            found.append({**self._view(service, key[1], stored),
+                          "cell": self.spots[service, stored.spot].cell})
+        return found
 
     @query
     def is_free(self, service: Name, spot: SpotId, start_ms: Timestamp, hours: Hours) -> bool:
@@ -285,14 +399,30 @@ class Parking(Contract):
         if self.ctx.sender != account:
             raise Unauthorized(f"only the booking's {who} may {what}", code="not_your_booking")
 
+    def _refuse_disputed(self, booking: int, stored: Booking) -> None:
+        if stored.status == BookingStatus.DISPUTED:
+            raise Conflict(f"booking {booking} is disputed: the service's operator decides it",
+                           code="disputed")
+
+    def _view(self, service: str, booking: int, stored: Booking) -> dict[str, Any]:
+        dispute = self.disputes.get((service, booking))
+        return {**stored.describe(booking),
+                "dispute": None if dispute is None else dispute.describe()}
+
     def _unwind(self, service: str, booking: int, stored: Booking, status: BookingStatus,
-                full_refund: bool) -> int:
-        """Free the hours not yet begun, refund the driver and pay the owner their share."""
+                owner_part: int) -> int:
+        """End a booking early: release its escrow (see ``_release``) and record it."""
+        paid, refund = self._release(service, stored, owner_part)
+        self._store(service, booking, stored.replace(status=status, paid_owner=paid, refunded=refund))
+        return refund
+
+    def _release(self, service: str, stored: Booking, owner_part: int) -> tuple[int, int]:
+        """Free the hours not yet begun, pay the owner ``owner_part`` (less the platform share)
+        and refund the driver the rest; returns (what the owner received, the refund)."""
         now = self.ctx.env.time_ms
         for hour in range(stored.start_ms, stored.end_ms, HOUR_MS):
             if hour >= now:
                 del self.taken[service, stored.spot, hour]
-        owner_part = 0 if full_refund else stored.amount * LATE_SHARE_BPS // BPS
         refund = stored.amount - owner_part
         paid = 0
         if owner_part:
@@ -301,8 +431,7 @@ class Parking(Contract):
         if refund:
             self.ctx.call("incentives", "refund", service=service, payee=stored.driver,
                           amount=refund)
-        self._store(service, booking, stored.replace(status=status, paid_owner=paid, refunded=refund))
-        return refund
+        return paid, refund
 
     def _store(self, service: str, booking: int, stored: Booking) -> None:
         self.bookings[service, booking] = stored

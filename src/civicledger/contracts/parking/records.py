@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from civicledger.contracts.storage import Record
-from civicledger.core.schema import Int, ListOf
+from civicledger.core.schema import Int, ListOf, Text
 
 HOUR_MS = 3600 * 1000
 MAX_BOOKING_HOURS = 24
@@ -38,6 +38,25 @@ class BookingStatus(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     NO_SHOW = "no_show"
+    DISPUTED = "disputed"
+    """Its driver or its spot's owner reported a problem; the escrow waits for the operator."""
+    RESOLVED = "resolved"
+    """The operator split the escrow between driver and owner."""
+
+
+class DisputeReason(StrEnum):
+    """What went wrong, as a fixed code: a dispute carries no free text, so no personal data."""
+
+    SPOT_OCCUPIED = "spot_occupied"
+    """The driver found someone else in the spot."""
+    OVERSTAY = "overstay"
+    """The driver stayed past the booking's end."""
+    BLOCKED = "blocked"
+    """The spot, or the way out of it, was blocked."""
+    OTHER = "other"
+
+
+Reason = Annotated[str, Text(16, "|".join(r.value for r in DisputeReason), low=1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +96,28 @@ class Booking(Record):
                 "start_ms": self.start_ms, "end_ms": self.end_ms, "hours": self.hours,
                 "amount": self.amount, "status": self.status, "paid_owner": self.paid_owner,
                 "refunded": self.refunded}
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute(Record):
+    """A booking's dispute, stored beside the booking (so undisputed bookings keep their
+    encoding) under the same key."""
+
+    by: bytes
+    """Who raised it: the booking's driver or the spot's owner."""
+    reason: str
+    """A ``DisputeReason`` code."""
+    raised_ms: int
+    from_status: str
+    """``booked`` or ``checked_in``: where the booking stood when it was disputed."""
+    driver_refund_bps: int | None = None
+    """The share of the amount the operator refunded to the driver; None while open."""
+    note: str = ""
+    """The operator's short note on the resolution (a label, never personal data)."""
+    resolved_by: bytes | None = None
+    resolved_ms: int | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"by": self.by, "reason": self.reason, "raised_ms": self.raised_ms,
+                "from_status": self.from_status, "driver_refund_bps": self.driver_refund_bps,
+                "note": self.note, "resolved_by": self.resolved_by, "resolved_ms": self.resolved_ms}

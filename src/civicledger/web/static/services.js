@@ -5,8 +5,12 @@
 //   <form data-price-per-hour="100" data-decimals="0" data-currency="CIV"> … <output class="price-total">
 //   <fieldset data-windows data-max="16"><div data-window>(from, until)</div><button data-add-window>
 //   <input type="hidden" name="windows" data-kind="windows">   → [[start_ms, end_ms], …]
+//   <input name="driver_refund_bps" data-kind="percent" data-amount="300">   "50" → 5000n basis
+//     points; <button type="button" data-refund-preset="100"> fills it; <output class="refund-split">
+//     shows what each side gets; once a dispute's card leaves the list, #dispute-result says the
+//     decision
 import { el, t } from "/static/civic.js";
-import { KINDS } from "/static/actions.js";
+import { KINDS, say } from "/static/actions.js";
 
 const fail = (code) => { throw Object.assign(new Error(code), { code }); };
 const pad = (n) => String(n).padStart(2, "0");
@@ -42,6 +46,31 @@ KINDS.windows = (input) => {
   if (!windows.length) fail("missing_window");
   return windows;
 };
+
+/** A percentage with up to two decimals ("50", "33.33") as basis points (5000n, 3333n). */
+KINDS.percent = (input) => {
+  const match = /^(\d{1,3})(?:\.(\d{1,2}))?$/.exec(input.value.trim().replace(/%$/, "").trim());
+  if (!match) fail("invalid_percent");
+  const bps = BigInt(match[1]) * 100n + BigInt((match[2] || "").padEnd(2, "0"));
+  if (bps > 10000n) fail("invalid_percent");
+  return bps;
+};
+
+/** What the driver and the owner get from a dispute's resolution, as the contract splits it. */
+function showSplit(input) {
+  const output = input.form?.querySelector(".refund-split");
+  if (!output) return;
+  let bps;
+  try { bps = KINDS.percent(input); } catch { output.textContent = ""; return; }
+  const amount = BigInt(input.dataset.amount);
+  const owner = (amount * (10000n - bps)) / 10000n; // the owner's part rounds down, as in the contract
+  const decimals = Number(input.dataset.decimals || 0);
+  const currency = input.dataset.currency || "";
+  output.textContent = t("svc_console.parking.split", {
+    refund: `${amountText(amount - owner, decimals)} ${currency}`.trim(),
+    owner: `${amountText(owner, decimals)} ${currency}`.trim(),
+  });
+}
 
 function fillTimes(root) {
   for (const input of root.querySelectorAll("input[data-default-ms]")) {
@@ -86,9 +115,21 @@ const RESULTS = {
   "parking.cancel": (r, f) => t("parking.result.refunded", { amount: amountText(r, f) }),
   "parking.no_show": (r, f) => t("parking.result.refunded", { amount: amountText(r, f) }),
   "parking.list_spot": (r) => t("parking.result.listed", { spot: r }),
+  "parking.resolve_dispute": (r, f) => t("svc_console.parking.resolved", {
+    refunded: amountText(r.refunded, f), paid: amountText(r.paid_owner, f) }),
 };
 
+/** A resolved dispute leaves the console's list with its form: say the decision beside the list. */
+function showDecision(result) {
+  const box = document.getElementById("dispute-result");
+  const r = result?.receipt?.result;
+  if (!box || !r) return;
+  const decimals = Number(box.dataset.decimals || 0);
+  say(box, "committed", RESULTS["parking.resolve_dispute"](r, decimals), result.tx_id);
+}
+
 document.addEventListener("committed", (event) => {
+  if (event.target.id === "dispute-list") { showDecision(event.detail); return; }
   const form = event.target;
   const words = RESULTS[`${form.dataset.contract}.${form.dataset.method}`];
   const result = event.detail?.receipt?.result;
@@ -101,6 +142,7 @@ document.addEventListener("committed", (event) => {
 document.addEventListener("input", (event) => {
   const form = event.target.closest?.("form[data-price-per-hour]");
   if (form) showPrice(form);
+  if (event.target.matches?.('input[data-kind="percent"]')) showSplit(event.target);
 });
 
 // A form reset after a commit puts the hours back: show the price for them (after the reset).
@@ -112,6 +154,13 @@ document.addEventListener("reset", (event) => {
 document.addEventListener("click", (event) => {
   const button = event.target.closest?.("[data-add-window]");
   if (button) addWindow(button.closest("[data-windows]"));
+  const preset = event.target.closest?.("[data-refund-preset]");
+  if (preset) {
+    const input = document.getElementById(preset.getAttribute("aria-controls"));
+    input.value = preset.dataset.refundPreset;
+    showSplit(input);
+    input.focus();
+  }
 });
 
 function prepare(root) {
