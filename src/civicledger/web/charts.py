@@ -43,12 +43,14 @@ COLUMN_AREA = 150
 """Height of the columns' drawing area."""
 AXIS_LABEL = 18
 LEGEND = 22
-SLOT = 34
+SLOT = 24
 """Width given to each label (a day), shared by its series' columns."""
 
 
-def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], title: str) -> Markup:
-    """Vertical columns over ``labels`` (e.g. days), one per series in each slot, with a legend.
+def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], title: str,
+            ticks: Sequence[str] | None = None) -> Markup:
+    """Vertical columns over ``labels`` (e.g. days), one per series in each slot, with a legend;
+    ``ticks``: shorter texts for the axis (the description keeps the full labels).
 
     Series are told apart by pattern class (``series-0``, ``series-1``…) and by their order in
     each slot; the description lists every value, so nothing depends on seeing colour.
@@ -59,7 +61,7 @@ def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], 
     column = max(2, (SLOT - 6) // max(1, len(series)))
     parts = []
     for n, (name, _) in enumerate(series):
-        x = 4 + n * 150
+        x = 4 + n * 140
         parts.append(f'<rect class="series-{n}" x="{x}" y="4" width="12" height="12"></rect>'
                      f'<text x="{x + 16}" y="15">{escape(name)}</text>')
     for i, label in enumerate(labels):
@@ -70,8 +72,9 @@ def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], 
             x, y = left + n * column, LEGEND + COLUMN_AREA - tall
             parts.append(f'<rect class="series-{n}" x="{x}" y="{y}" width="{column - 1}" height="{tall}">'
                          f'<title>{escape(label)} {escape(series[n][0])} {value:,}</title></rect>')
+        tick = label if ticks is None else ticks[i]
         parts.append(f'<text class="axis" x="{i * SLOT + SLOT // 2}" y="{height - 4}" '
-                     f'text-anchor="middle">{escape(label)}</text>')
+                     f'text-anchor="middle">{escape(tick)}</text>')
     description = "; ".join(
         f"{name}: " + ", ".join(f"{label} {value:,}" for label, value in zip(labels, values, strict=True))
         for name, values in series)

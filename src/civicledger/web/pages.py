@@ -8,6 +8,7 @@ the browser, against the public API, and the server never sees a private key.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
@@ -179,13 +180,15 @@ def daily_charts(node: Node, t: Translator, service: dict[str, Any], today: int)
     entries = node.query("incentives", "flows_by_day", {
         "service": service["service"], "from_day": days.start, "limit": TIMELINE_DAYS + 1})
     ends = end_of_day_flows(entries, service["flows"], range(days.start - 1, today + 1))
-    labels = [datetime.fromtimestamp(day * DAY_MS / 1000, UTC).strftime("%m-%d") for day in days]
+    dates = [datetime.fromtimestamp(day * DAY_MS / 1000, UTC) for day in days]
+    labels = [date.strftime("%m-%d") for date in dates]
+    ticks = [f"{d.month}/{d.day}" if i == 0 or d.day == 1 else str(d.day) for i, d in enumerate(dates)]
     paid = [b["rewards_paid"] - a["rewards_paid"] for a, b in pairwise(ends)]
     fees = [b["fees_collected"] - a["fees_collected"] for a, b in pairwise(ends)]
     per_day = charts.columns(labels, [(t("flow.rewards_paid"), paid), (t("flow.fees_collected"), fees)],
-                             t("chart.daily_of", name=service["title"]))
+                             t("chart.daily_of", name=service["title"]), ticks)
     budget = charts.columns(labels, [(t("flow.budget"), [e["budget"] for e in ends[1:]])],
-                            t("chart.budget_of", name=service["title"]))
+                            t("chart.budget_of", name=service["title"]), ticks)
     return per_day, budget
 DISTRICT_BARS = ("minted", "spent", "donated", "exchanged_out", "exchanged_in", "outstanding")
 
@@ -197,7 +200,8 @@ def transparency(request: Request) -> Response:
     t = Translator(language_of(request))
     head = node.store.head()
     assert head is not None
-    today = head.time_ms // DAY_MS
+    # The days up to today, even if the chain has been quiet since its last block.
+    today = max(head.time_ms, int(time.time() * 1000)) // DAY_MS
     services = []
     for service in node.query("incentives", "services_list", {"limit": 100}):
         flows = service["flows"]
