@@ -11,7 +11,7 @@ import pytest
 
 from civicledger.sdk import Client, Wallet
 from civicledger.web.i18n import catalogue
-from tests.web.conftest import PHONE, demo_wallet, open_account_page, screenshot, use_key
+from tests.web.conftest import PHONE, demo_wallet, open_account_page, profile, screenshot, use_key
 
 KO = catalogue("ko")
 
@@ -165,3 +165,27 @@ def test_a_crafted_grant_by_a_non_admin_is_refused_in_plain_words(browser, serve
         assert errors == []
     finally:
         context.close()
+
+
+def test_an_org_admin_adds_a_second_admin_key_who_can_then_grant(browser, page, server, client):
+    deputy = Wallet.create()
+    use_key(page, server, demo_wallet(server, "nowon-admin"))
+    open_account_page(page, server.url + "/console/roles?org=nowon")
+    page.locator("#admins-change summary").click()
+    form = page.locator("#admins-form")
+    current = form.locator("#admins-list").input_value().split()
+    form.locator("#admins-list").fill("\n".join([*current, deputy.address_text[:-1] + "x"]))
+    form.locator("button[type=submit]").click()
+    form.locator(".tx-status.error").wait_for()
+    assert KO["error.address_checksum"] in form.locator(".tx-status").inner_text(), "nothing is sent"
+
+    form.locator("#admins-list").fill("\n".join([*current, deputy.address_text]))
+    page.once("dialog", lambda dialog: dialog.accept())
+    form.locator("button[type=submit]").click()
+    page.locator(f'#org-admins a[href="/address/{deputy.address_text}"]').wait_for()
+    assert client.query("governance", "org", org="nowon")["admins"] == [*current, deputy.address_text]
+
+    with profile(browser) as other:
+        use_key(other, server, deputy)
+        open_account_page(other, server.url + "/console/roles?org=nowon")
+        assert other.locator("#grant-form").count() == 1 and other.locator("#needs-admin").count() == 0

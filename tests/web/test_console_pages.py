@@ -138,6 +138,10 @@ def test_an_org_admin_sees_the_grant_and_revoke_forms(api, accounts, lang):
     assert f'data-role="citizen" data-account="{citizen}"' in shown.text
     assert shown.text.count('data-method="revoke_role"') == 2, "one per holder: the citizen and the issuer"
     assert 'id="needs-admin"' not in shown.text
+    admins = re.search(r'<textarea id="admins-list" name="admins" data-kind="addresses"[^>]*>'
+                       r'([^<]*)</textarea>', shown.text)
+    assert admins and admins.group(1).split() == [to_text(accounts.address(NOWON))], \
+        "the admin list to change starts as it is"
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -148,6 +152,7 @@ def test_a_non_admin_sees_who_is_needed_not_forms(api, accounts, lang):
         assert shown.status_code == 200
         assert text("console.needs_admin", words, org="노원구 Nowon") in shown.text
         assert 'data-method="grant_role"' not in shown.text and 'data-method="revoke_role"' not in shown.text
+        assert 'data-method="set_admins"' not in shown.text
         assert f'data-account="{to_text(accounts.address(CITIZEN))}"' in shown.text, "the list is public"
 
 

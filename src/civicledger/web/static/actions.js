@@ -157,7 +157,6 @@ async function submit(form, event) {
   const box = statusBox(form);
   const wallet = await load();
   if (!wallet) { say(box, "error", t("action.no_wallet")); return; }
-  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
   const buttons = form.querySelectorAll("button");
   buttons.forEach((b) => { b.disabled = true; });
   try {
@@ -169,6 +168,8 @@ async function submit(form, event) {
       error.field?.focus();
       return;
     }
+    // Asked only once the fields are right: nobody confirms what would be refused anyway.
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
     const result = await perform(wallet, form.dataset.contract, form.dataset.method, args, current, async () => {
       if (!("keep" in form.dataset)) form.reset();
       await refresh();
