@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from civicledger.core import encoding
+from civicledger.core.errors import NotFound
 from civicledger.core.state import prefix_end
 
 if TYPE_CHECKING:
@@ -176,6 +177,14 @@ class BoundMap:
         raw = self._ctx.state.get(self._key(key))
         if raw is None:
             raise KeyError(key)
+        return self._load(raw)
+
+    def require(self, key: Any, message: str, *, code: str | None = None) -> Any:
+        """The value at ``key``; a deterministic ``NotFound`` rejection with ``message`` and
+        ``code`` when there is none (what a caller asking about a missing thing gets)."""
+        raw = self._ctx.state.get(self._key(key))
+        if raw is None:
+            raise NotFound(message, code=code)
         return self._load(raw)
 
     def __contains__(self, key: Any) -> bool:

@@ -169,10 +169,9 @@ class AirQuality(Contract):
         returns the units received."""
         load_service(self.ctx, service, self.name)
         provider = self.ctx.sender
-        contribution = self.contribs.get((service, provider, zone, day))
-        if contribution is None:
-            raise NotFound(f"no accepted readings of the signer in zone {zone} on day {day}",
-                           code="no_contribution")
+        contribution = self.contribs.require(
+            (service, provider, zone, day),
+            f"no accepted readings of the signer in zone {zone} on day {day}", code="no_contribution")
         owed = self._owed(service, zone, day, contribution)
         if owed == 0:
             raise Conflict("nothing to claim: no dataset with these readings was sold since the "
@@ -290,9 +289,8 @@ class AirQuality(Contract):
 
     @query
     def purchase(self, service: Name, purchase: PurchaseId) -> dict[str, Any]:
-        record = self.purchases.get((service, purchase))
-        if record is None:
-            raise NotFound(f"no purchase {purchase} in '{service}'", code="unknown_purchase")
+        record = self.purchases.require((service, purchase), f"no purchase {purchase} in '{service}'",
+                                        code="unknown_purchase")
         return record.describe(purchase)
 
     @query
@@ -319,10 +317,8 @@ class AirQuality(Contract):
         return next_id
 
     def _reading(self, service: str, reading: int) -> Reading:
-        stored = self.readings.get((service, reading))
-        if stored is None:
-            raise NotFound(f"no reading {reading} in '{service}'", code="unknown_reading")
-        return stored
+        return self.readings.require((service, reading), f"no reading {reading} in '{service}'",
+                                     code="unknown_reading")
 
     def _closed(self, day: int) -> bool:
         """Whether no reading can join ``day`` any more (submitted or reviewed)."""

@@ -217,9 +217,7 @@ class Governance(Contract):
         return self._approve(proposal, org)
 
     def _approve(self, proposal_id: int, org: str) -> str:
-        record = self.proposals.get(proposal_id)
-        if record is None:
-            raise NotFound(f"no proposal {proposal_id}")
+        record = self.proposals.require(proposal_id, f"no proposal {proposal_id}")
         if record.status != ProposalStatus.OPEN:
             raise Conflict(f"proposal {proposal_id} is {record.status}")
         if self.ctx.env.time_ms > record.expires_ms:
@@ -277,9 +275,7 @@ class Governance(Contract):
 
     @query
     def org(self, org: Name) -> dict[str, Any]:
-        record = self.orgs.get(org)
-        if record is None:
-            raise NotFound(f"no organisation '{org}'")
+        record = self.orgs.require(org, f"no organisation '{org}'")
         return {"id": org, "name": record.name, "admins": list(record.admins),
                 "active": record.active}
 
@@ -296,9 +292,7 @@ class Governance(Contract):
 
     @query
     def proposal(self, proposal: ProposalId) -> dict[str, Any]:
-        record = self.proposals.get(proposal)
-        if record is None:
-            raise NotFound(f"no proposal {proposal}")
+        record = self.proposals.require(proposal, f"no proposal {proposal}")
         return self._describe(proposal, record, self.required_approvals())
 
     @query

@@ -57,7 +57,7 @@ from civicledger.contracts.incentives.client import (
 )
 from civicledger.contracts.incentives.records import PageSize, Verification
 from civicledger.contracts.storage import Map, Value
-from civicledger.core.errors import Conflict, LimitExceeded, NotFound
+from civicledger.core.errors import Conflict, LimitExceeded
 from civicledger.core.schema import Address, Hash, Label, Name
 
 
@@ -247,10 +247,8 @@ class Hazards(Contract):
     # -- helpers -----------------------------------------------------------------
 
     def _hazard(self, service: str, hazard: int) -> Hazard:
-        stored = self.hazards.get((service, hazard))
-        if stored is None:
-            raise NotFound(f"no hazard {hazard} in '{service}'", code="unknown_hazard")
-        return stored
+        return self.hazards.require((service, hazard), f"no hazard {hazard} in '{service}'",
+                                    code="unknown_hazard")
 
     def _with_reports(self, service: str, hazard: int, stored: Hazard) -> dict[str, Any]:
         reports = [{"reporter": r.reporter, "photo": r.photo, "reported_ms": r.reported_ms,

@@ -423,10 +423,7 @@ class Incentives(Contract):
         self.flows[service] = flows
 
     def _service(self, service: str) -> Service:
-        record = self.services.get(service)
-        if record is None:
-            raise NotFound(f"no service '{service}'", code="unknown_service")
-        return record
+        return self.services.require(service, f"no service '{service}'", code="unknown_service")
 
     def _require_operator(self, org: str) -> None:
         if not self.ctx.has_role(self.ctx.sender, OPERATOR_ROLE, org):

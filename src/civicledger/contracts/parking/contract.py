@@ -76,7 +76,7 @@ from civicledger.contracts.parking.records import (
     Windows,
 )
 from civicledger.contracts.storage import Map, Value
-from civicledger.core.errors import Conflict, LimitExceeded, NotFound, Rejection, Unauthorized
+from civicledger.core.errors import Conflict, LimitExceeded, Rejection, Unauthorized
 from civicledger.core.schema import MAX_AMOUNT, Address, Amount, Label, Name, Timestamp
 
 MERCHANT_ROLE = "merchant"
@@ -384,16 +384,11 @@ class Parking(Contract):
         return next_id
 
     def _spot(self, service: str, spot: int) -> Spot:
-        stored = self.spots.get((service, spot))
-        if stored is None:
-            raise NotFound(f"no spot {spot} in '{service}'", code="unknown_spot")
-        return stored
+        return self.spots.require((service, spot), f"no spot {spot} in '{service}'", code="unknown_spot")
 
     def _booking(self, service: str, booking: int) -> Booking:
-        stored = self.bookings.get((service, booking))
-        if stored is None:
-            raise NotFound(f"no booking {booking} in '{service}'", code="unknown_booking")
-        return stored
+        return self.bookings.require((service, booking), f"no booking {booking} in '{service}'",
+                                     code="unknown_booking")
 
     def _require(self, account: bytes, who: str, what: str) -> None:
         if self.ctx.sender != account:

@@ -333,9 +333,9 @@ class Token(Contract):
     @query
     def rate(self, from_currency: Symbol, to_currency: Symbol) -> dict[str, int]:
         """The governed rate as {"num", "den"}."""
-        rate = self.exchange_rates.get((from_currency, to_currency))
-        if rate is None:
-            raise NotFound(f"no rate from {from_currency} to {to_currency}", code="no_rate")
+        rate = self.exchange_rates.require(
+            (from_currency, to_currency), f"no rate from {from_currency} to {to_currency}",
+            code="no_rate")
         return {"num": rate.num, "den": rate.den}
 
     @query
@@ -358,10 +358,7 @@ class Token(Contract):
             )
 
     def _currency(self, symbol: str) -> Currency:
-        record = self.policies.get(symbol)
-        if record is None:
-            raise NotFound(f"no currency {symbol}", code="unknown_currency")
-        return record
+        return self.policies.require(symbol, f"no currency {symbol}", code="unknown_currency")
 
     def _register(self, symbol: str, name: str, issuer: str, decimals: int, cap: int | None,
                   validity_ms: int | None, max_supply: int | None) -> None:

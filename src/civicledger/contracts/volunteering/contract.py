@@ -520,10 +520,10 @@ class Volunteering(Contract):
     @query
     def application(self, request: RequestId, volunteer: Address) -> dict[str, Any]:
         """A volunteer's application: ask, status and, after selection, score, rank and reason."""
-        record = self.applications.get((request, volunteer))
-        if record is None:
-            raise NotFound(f"no application of {addresses.to_text(volunteer)} for request {request}",
-                           code="unknown_application")
+        record = self.applications.require(
+            (request, volunteer),
+            f"no application of {addresses.to_text(volunteer)} for request {request}",
+            code="unknown_application")
         return self._describe_application(request, volunteer, record)
 
     @query
@@ -638,28 +638,19 @@ class Volunteering(Contract):
     # -- helpers: lookups and permissions ----------------------------------------
 
     def _district(self, district: str) -> District:
-        record = self.districts.get(district)
-        if record is None:
-            raise NotFound(f"{district} does not take part in volunteering", code="unknown_district")
-        return record
+        return self.districts.require(district, f"{district} does not take part in volunteering",
+                                      code="unknown_district")
 
     def _coin_district(self, currency: str) -> str:
-        district = self.coin_districts.get(currency)
-        if district is None:
-            raise NotFound(f"{currency} is not a district's volunteer coin", code="not_district_coin")
-        return district
+        return self.coin_districts.require(currency, f"{currency} is not a district's volunteer coin",
+                                           code="not_district_coin")
 
     def _org_district(self, org: str) -> str:
-        district = self.organisations.get(org)
-        if district is None:
-            raise NotFound(f"'{org}' is not registered for volunteering", code="unknown_org")
-        return district
+        return self.organisations.require(org, f"'{org}' is not registered for volunteering",
+                                          code="unknown_org")
 
     def _request(self, request: int) -> Request:
-        record = self.requests.get(request)
-        if record is None:
-            raise NotFound(f"no request {request}", code="unknown_request")
-        return record
+        return self.requests.require(request, f"no request {request}", code="unknown_request")
 
     def _open_request(self, request: int) -> Request:
         record = self._request(request)
@@ -669,17 +660,14 @@ class Volunteering(Contract):
 
     def _activity(self, request: int, volunteer: bytes) -> tuple[Request, Activity]:
         record = self._request(request)
-        activity = self.activities.get((request, volunteer))
-        if activity is None:
-            raise NotFound(f"{addresses.to_text(volunteer)} was not selected for request {request}",
-                           code="not_assigned")
+        activity = self.activities.require(
+            (request, volunteer),
+            f"{addresses.to_text(volunteer)} was not selected for request {request}",
+            code="not_assigned")
         return record, activity
 
     def _certificate(self, number: int) -> Certificate:
-        record = self.certificates.get(number)
-        if record is None:
-            raise NotFound(f"no certificate {number}", code="unknown_certificate")
-        return record
+        return self.certificates.require(number, f"no certificate {number}", code="unknown_certificate")
 
     @staticmethod
     def _expect(activity: Activity, status: ActivityStatus, code: str) -> None:
