@@ -95,8 +95,8 @@ def submit_form(form) -> str:
 def local_time(page, minutes_from_now: int) -> str:
     """A datetime-local field's value for the next whole minute plus ``minutes_from_now``."""
     return page.evaluate("""async (m) => {
-        const v = await import("/static/volunteer.js");
-        return v.localInputValue(Math.floor((Date.now() + m * 60000) / 60000) * 60000);
+        const civic = await import("/static/civic.js");
+        return civic.localInputValue(Math.floor((Date.now() + m * 60000) / 60000) * 60000);
     }""", minutes_from_now)
 
 

@@ -221,7 +221,7 @@ def test_a_driver_reports_a_parking_problem_and_seouls_operator_refunds_it(page,
     open_account_page(page, server.url + "/services/parking/parking")
     before = balance(page)
     spot = page.locator('#spots [data-spot="1"]')
-    local = page.evaluate("async (ms) => (await import('/static/services.js')).localInput(ms)", start)
+    local = page.evaluate("async (ms) => (await import('/static/civic.js')).localInputValue(ms)", start)
     spot.locator('input[name="start_ms"]').fill(local)
     status = submit_form(spot.locator('form[data-method="book"]'))
     assert "확정됨" in status and "100" in status, status

@@ -21,7 +21,8 @@
 import { el, parseAddress, t } from "/static/civic.js";
 import { api, call, explain, load, settle, supported } from "/static/wallet.js";
 
-const fail = (code) => { throw Object.assign(new Error(code), { code }); };
+/** Throw an Error carrying a machine-readable `code` (shown through explain()). */
+export const fail = (code) => { throw Object.assign(new Error(code), { code }); };
 
 /** "12.5" with 2 decimals → 1250n; throws with code invalid_amount. */
 export function parseAmount(text, decimals = 0) {
@@ -94,28 +95,33 @@ export function say(box, state, text, txId) {
   if (txId) box.append(el("p", {}, el("a", { class: "tx-link", href: `/tx/${txId}` }, t("send.view_tx"))));
 }
 
-/** Sign, submit and follow one call, telling `box` each step; the committed view, or null.
- *
- * `box` is a .tx-status element or a function giving the current one (a refresh may replace
- * it); `settled(view)` runs once the call has committed, before "committed" is shown, so that
- * whoever waits for that word sees the page already refreshed. */
+/** Follow a submitted call from the gateway's answer to its outcome, telling `box` (a
+ * .tx-status element, or a function giving the current one: a refresh may replace it); the
+ * committed view, or null. `settled(view)` runs once it has committed, before "committed" is
+ * shown, so that whoever waits for that word sees the page already refreshed. */
+export async function follow(answer, box, settled = async () => {}) {
+  const tell = (...what) => say(typeof box === "function" ? box() : box, ...what);
+  let result = answer;
+  if (result.state === "pending") {
+    tell("pending", t("status.pending"), result.tx_id);
+    result = await settle(result.tx_id);
+    if (result === null) { tell("error", explain("timeout")); return null; }
+  }
+  if (result.receipt.status !== "ok") {
+    tell("failed", `${t("status.failed")}: ${explain(result.receipt.status, result.receipt.message)}`, result.tx_id);
+    return null;
+  }
+  await settled(result);
+  tell("committed", t("status.committed", { height: result.height }), result.tx_id);
+  return result;
+}
+
+/** Sign, submit and follow one call (see follow); the committed view, or null. */
 export async function perform(wallet, contract, method, args, box, settled = async () => {}) {
-  const target = () => (typeof box === "function" ? box() : box);
-  const tell = (...what) => say(target(), ...what);
+  const tell = (...what) => say(typeof box === "function" ? box() : box, ...what);
   try {
-    let result = await call(wallet, contract, method, args, (step, id) => tell(step, t(`status.${step}`), id));
-    if (result.state === "pending") {
-      tell("pending", t("status.pending"), result.tx_id);
-      result = await settle(result.tx_id);
-      if (result === null) { tell("error", explain("timeout")); return null; }
-    }
-    if (result.receipt.status !== "ok") {
-      tell("failed", `${t("status.failed")}: ${explain(result.receipt.status, result.receipt.message)}`, result.tx_id);
-      return null;
-    }
-    await settled(result);
-    tell("committed", t("status.committed", { height: result.height }), result.tx_id);
-    return result;
+    const answer = await call(wallet, contract, method, args, (step, id) => tell(step, t(`status.${step}`), id));
+    return await follow(answer, box, settled);
   } catch (error) {
     tell("error", explain(error.code, error.message));
     return null;

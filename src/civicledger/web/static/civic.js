@@ -294,6 +294,13 @@ export function seoulTime(timeMs) {
     `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} KST`;
 }
 
+/** A moment as the value of a datetime-local input, in this device's time zone. */
+export function localInputValue(ms) {
+  const d = new Date(Number(ms));
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 export function shortId(text, keep = 10) {
   return text.length <= 2 * keep + 1 ? text : `${text.slice(0, keep)}…${text.slice(-6)}`;
 }

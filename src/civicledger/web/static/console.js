@@ -3,10 +3,9 @@
 // or an approved proposal's card goes away with its status when the list reloads, so the
 // outcome is said once more, outside the list).
 import { parseAddress, t } from "/static/civic.js";
-import { KINDS, say } from "/static/actions.js";
+import { KINDS, fail, say } from "/static/actions.js";
 
 const DAY_MS = 86400000n;
-const fail = (code) => { throw Object.assign(new Error(code), { code }); };
 
 function wholeDays(text) {
   if (!/^\d+$/.test(text.trim()) || BigInt(text.trim()) <= 0n) fail("invalid_days");

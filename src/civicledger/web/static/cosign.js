@@ -16,7 +16,7 @@ import {
   fromBase64, fromHex, seoulTime, t, toBase64, toHex,
 } from "/static/civic.js";
 import { api, explain, load, settle, sign, transactionBody } from "/static/wallet.js";
-import { argumentsOf, refresh, say } from "/static/actions.js";
+import { argumentsOf, follow, refresh, say } from "/static/actions.js";
 
 export const HANDOFF_TTL_MS = 30 * 60 * 1000;
 /** Calls this page knows how to describe in plain words. */
@@ -69,21 +69,6 @@ export async function startHandoff(wallet, method, args, otherKey) {
   });
   const signed = await sign(body, wallet.keys.privateKey);
   return { id: signed.id, link: `${location.origin}/volunteer/cosign#${toLink(signed.envelope)}` };
-}
-
-/** Follow a submitted transaction to its outcome, telling `box`; true when committed and ok. */
-async function follow(result, box) {
-  if (result.state === "pending") {
-    say(box, "pending", t("status.pending"), result.tx_id);
-    result = await settle(result.tx_id);
-    if (result === null) { say(box, "error", explain("timeout")); return false; }
-  }
-  if (result.receipt.status !== "ok") {
-    say(box, "failed", `${t("status.failed")}: ${explain(result.receipt.status, result.receipt.message)}`, result.tx_id);
-    return false;
-  }
-  say(box, "committed", t("status.committed", { height: result.height }), result.tx_id);
-  return true;
 }
 
 // -- the starting side ------------------------------------------------------------------------------

@@ -9,27 +9,8 @@
 //     points; <button type="button" data-refund-preset="100"> fills it; <output class="refund-split">
 //     shows what each side gets; once a dispute's card leaves the list, #dispute-result says the
 //     decision
-import { el, t } from "/static/civic.js";
-import { KINDS, say } from "/static/actions.js";
-
-const fail = (code) => { throw Object.assign(new Error(code), { code }); };
-const pad = (n) => String(n).padStart(2, "0");
-
-/** A moment as the value of a datetime-local input, in this device's time zone. */
-export function localInput(ms) {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-/** Integer minor units as text, like the server's `amount` filter: 123456, 2 → "1,234.56". */
-export function amountText(units, decimals = 0) {
-  const value = BigInt(units);
-  const sign = value < 0n ? "-" : "";
-  const abs = value < 0n ? -value : value;
-  const scale = 10n ** BigInt(decimals);
-  const whole = (abs / scale).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return decimals ? `${sign}${whole}.${(abs % scale).toString().padStart(decimals, "0")}` : `${sign}${whole}`;
-}
+import { el, formatAmount, localInputValue, t } from "/static/civic.js";
+import { KINDS, fail, say } from "/static/actions.js";
 
 /** Availability windows from the form's [data-window] rows: whole-hour ms pairs, in order. */
 KINDS.windows = (input) => {
@@ -67,8 +48,8 @@ function showSplit(input) {
   const decimals = Number(input.dataset.decimals || 0);
   const currency = input.dataset.currency || "";
   output.textContent = t("svc_console.parking.split", {
-    refund: `${amountText(amount - owner, decimals)} ${currency}`.trim(),
-    owner: `${amountText(owner, decimals)} ${currency}`.trim(),
+    refund: `${formatAmount(amount - owner, decimals)} ${currency}`.trim(),
+    owner: `${formatAmount(owner, decimals)} ${currency}`.trim(),
   });
 }
 
@@ -76,7 +57,7 @@ function fillTimes(root) {
   for (const input of root.querySelectorAll("input[data-default-ms]")) {
     if (input.value) continue;
     const given = input.dataset.defaultMs;
-    const value = localInput(given === "now" ? Date.now() : Number(given));
+    const value = localInputValue(given === "now" ? Date.now() : Number(given));
     input.defaultValue = value; // so that a form reset after a commit keeps a sensible time
     input.value = value;
   }
@@ -88,7 +69,7 @@ function showPrice(form) {
   if (!output || !hours) return;
   const n = /^\d+$/.test(hours.value.trim()) ? BigInt(hours.value.trim()) : 0n;
   const units = BigInt(form.dataset.pricePerHour) * n;
-  output.textContent = `${amountText(units, Number(form.dataset.decimals || 0))} ${form.dataset.currency || ""}`.trim();
+  output.textContent = `${formatAmount(units, Number(form.dataset.decimals || 0))} ${form.dataset.currency || ""}`.trim();
 }
 
 function addWindow(fieldset) {
@@ -109,14 +90,14 @@ function addWindow(fieldset) {
 /** What a committed call answered, in words (the receipt's result). */
 const RESULTS = {
   "hazards.report": (r) => t(r.merged ? "hazards.result.merged" : "hazards.result.new", { hazard: r.hazard, reporters: r.reporters }),
-  "airquality.submit": (r, f) => t(`air.result.${r.status}`, { reading: r.reading, reward: amountText(r.reward, f) }),
-  "airquality.claim": (r, f) => t("air.result.claimed", { amount: amountText(r, f) }),
-  "parking.book": (r, f) => t("parking.result.booked", { booking: r.booking, amount: amountText(r.amount, f) }),
-  "parking.cancel": (r, f) => t("parking.result.refunded", { amount: amountText(r, f) }),
-  "parking.no_show": (r, f) => t("parking.result.refunded", { amount: amountText(r, f) }),
+  "airquality.submit": (r, f) => t(`air.result.${r.status}`, { reading: r.reading, reward: formatAmount(r.reward, f) }),
+  "airquality.claim": (r, f) => t("air.result.claimed", { amount: formatAmount(r, f) }),
+  "parking.book": (r, f) => t("parking.result.booked", { booking: r.booking, amount: formatAmount(r.amount, f) }),
+  "parking.cancel": (r, f) => t("parking.result.refunded", { amount: formatAmount(r, f) }),
+  "parking.no_show": (r, f) => t("parking.result.refunded", { amount: formatAmount(r, f) }),
   "parking.list_spot": (r) => t("parking.result.listed", { spot: r }),
   "parking.resolve_dispute": (r, f) => t("svc_console.parking.resolved", {
-    refunded: amountText(r.refunded, f), paid: amountText(r.paid_owner, f) }),
+    refunded: formatAmount(r.refunded, f), paid: formatAmount(r.paid_owner, f) }),
 };
 
 /** A resolved dispute leaves the console's list with its form: say the decision beside the list. */

@@ -6,16 +6,9 @@
 //   data-most of them;
 // - a certificate page recomputes the certificate's digest here, trusting no server.
 // Regions that actions.js reloads after a commit are set up again.
-import { digest, encode, fromHex, t } from "/static/civic.js";
+import { digest, encode, fromHex, localInputValue, t } from "/static/civic.js";
 
 const CERTIFICATE_TAG = "civicledger/volunteer-certificate";
-const pad = (n) => String(n).padStart(2, "0");
-
-/** A time as the value of a datetime-local input, in this browser's time zone. */
-export function localInputValue(ms) {
-  const d = new Date(Number(ms));
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 function fillTimes(root) {
   for (const input of root.querySelectorAll("input[type=datetime-local][data-ms]:not([data-filled])")) {
