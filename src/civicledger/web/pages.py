@@ -8,7 +8,6 @@ the browser, against the public API, and the server never sees a private key.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
@@ -26,7 +25,7 @@ from civicledger.node.node import Node
 from civicledger.node.store import Store
 from civicledger.web import charts
 from civicledger.web.i18n import Translator, language_of
-from civicledger.web.render import node_of, not_found, render
+from civicledger.web.render import ledger_now_ms, node_of, not_found, org_names, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -198,10 +197,7 @@ def transparency(request: Request) -> Response:
     """Every incentive service's money flows and every volunteering district's report."""
     node = node_of(request)
     t = Translator(language_of(request))
-    head = node.store.head()
-    assert head is not None
-    # The days up to today, even if the chain has been quiet since its last block.
-    today = max(head.time_ms, int(time.time() * 1000)) // DAY_MS
+    today = ledger_now_ms(node) // DAY_MS  # up to today, even on a quiet chain
     services = []
     for service in node.query("incentives", "services_list", {"limit": 100}):
         flows = service["flows"]
@@ -209,7 +205,7 @@ def transparency(request: Request) -> Response:
         chart = charts.bars(bars, t("chart.flows_of", name=service["title"]))
         per_day, budget = daily_charts(node, t, service, today)
         services.append({**plain(service), "chart": chart, "per_day": per_day, "budget_chart": budget})
-    names = {org["id"]: org["name"] for org in node.query("governance", "orgs_list", {})}
+    names = org_names(node)
     districts = []
     for entry in node.query("volunteering", "districts_list", {"limit": 50}):
         district = entry["district"]

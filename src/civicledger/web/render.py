@@ -88,3 +88,24 @@ def query_or_none(node: Node, contract: str, name: str, args: dict[str, Any]) ->
         return node.query(contract, name, args)
     except NotFound:
         return None
+
+
+def ledger_now_ms(node: Node) -> int:
+    """Now, as the next block will carry it at the earliest: contracts compare deadlines and
+    windows with block times, and on a quiet chain the latest block is older than now."""
+    head = node.store.head()
+    assert head is not None
+    return max(head.time_ms, node.clock())
+
+
+def roles_of(node: Node, account: str | None) -> set[tuple[str, str]]:
+    """Every (role, organisation) the ``civ1…`` account holds; none without an account."""
+    if account is None:
+        return set()
+    held = node.query("governance", "roles_of", {"account": addresses.from_text(account)})
+    return {(role, org) for role, org in held}
+
+
+def org_names(node: Node) -> dict[str, str]:
+    """Each organisation's display name, by id."""
+    return {org["id"]: org["name"] for org in node.query("governance", "orgs_list", {})}

@@ -25,14 +25,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicledger.contracts.incentives.cells import Zone
-from civicledger.core import address as addresses
 from civicledger.core.errors import NotFound
 from civicledger.core.jsonform import plain
 from civicledger.core.schema import Name
 from civicledger.node.node import Node
 from civicledger.web import charts
 from civicledger.web.i18n import Translator, language_of
-from civicledger.web.render import account_of, node_of, not_found, render
+from civicledger.web.render import account_of, node_of, not_found, render, roles_of
 from civicledger.web.services import (
     DEFAULT_ZONE,
     DEMO_ZONES,
@@ -53,14 +52,6 @@ QUEUE_PAGE = 50
 REFUND_PRESETS = (("full", 100), ("half", 50), ("none", 0))
 """The refund shares a parking dispute's resolve form offers as one-click choices, in percent."""
 TOP_PROVIDERS = 10
-
-
-def roles_of(node: Node, account: str | None) -> set[tuple[str, str]]:
-    """Every (role, organisation) the account holds."""
-    if account is None:
-        return set()
-    held = node.query("governance", "roles_of", {"account": addresses.from_text(account)})
-    return {(role, org) for role, org in held}
 
 
 @router.get("/console/services/{service}", response_class=HTMLResponse)

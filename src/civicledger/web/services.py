@@ -42,8 +42,7 @@ from civicledger.core.errors import NotFound, UnknownCall
 from civicledger.core.jsonform import plain
 from civicledger.core.schema import Name
 from civicledger.node.node import Node
-from civicledger.node.ordering import wall_clock_ms
-from civicledger.web.render import SEOUL, account_of, node_of, not_found, render, templates
+from civicledger.web.render import SEOUL, account_of, ledger_now_ms, node_of, not_found, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -252,7 +251,7 @@ def parking(request: Request, service: str, zone: str = DEFAULT_ZONE) -> Respons
     if record is None or not valid(Zone, zone):
         return not_found(request, service if record is None else zone)
     account = account_of(request)
-    now = wall_clock_ms()
+    now = ledger_now_ms(node)
     context = service_context(node, record, account)
     spots = plain(node.query("parking", "spots_in", {"service": service, "zone": zone, "limit": PAGE}))
     for spot in spots:

@@ -48,7 +48,16 @@ from civicledger.core import tx as txs
 from civicledger.core.jsonform import plain
 from civicledger.node.node import Node
 from civicledger.web.i18n import Translator, language_of
-from civicledger.web.render import account_of, node_of, not_found, query_or_none, render
+from civicledger.web.render import (
+    account_of,
+    ledger_now_ms,
+    node_of,
+    not_found,
+    org_names,
+    query_or_none,
+    render,
+    roles_of,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -90,18 +99,6 @@ def _no_request(request: Request, number: str) -> Response:
 def _after(text: str) -> int:
     """A paging cursor from the URL; anything that is not one starts from the beginning."""
     return int(text) if text.isdigit() and len(text) <= 18 else 0
-
-
-def _now_ms(node: Node) -> int:
-    """The time the next block will carry at the earliest (the contract compares deadlines with
-    block times; on a quiet chain the latest block is older than now)."""
-    head = node.store.head()
-    assert head is not None
-    return max(head.time_ms, node.clock())
-
-
-def _org_names(node: Node) -> dict[str, str]:
-    return {org["id"]: org["name"] for org in node.query("governance", "orgs_list", {})}
 
 
 def _districts(node: Node) -> list[dict[str, Any]]:
@@ -207,7 +204,7 @@ def home(request: Request, district: str = "", after: str = "") -> Response:
     districts = _districts(node)
     ids = [d["district"] for d in districts]
     profile = plain(_query(node, "profile", volunteer=raw)) if raw else None
-    now = _now_ms(node)
+    now = ledger_now_ms(node)
     recommended = []
     if raw and profile is not None:
         for item in _query(node, "recommend", volunteer=raw, limit=10):
@@ -227,7 +224,7 @@ def home(request: Request, district: str = "", after: str = "") -> Response:
     return render(request, "volunteer/home.html", {
         "account_page": True, "account": account, "districts": districts, "district": district,
         "listing": listing, "more": more, "after": _after(after), "recommended": recommended,
-        "profile": profile, "names": _org_names(node), "currency": currency, "decimals": decimals,
+        "profile": profile, "names": org_names(node), "currency": currency, "decimals": decimals,
     })
 
 
@@ -245,9 +242,9 @@ def request_page(request: Request, number: str) -> Response:
         application = query_or_none(node, CONTRACT, "application", {"request": ident, "volunteer": raw})
         activity = query_or_none(node, CONTRACT, "activity", {"request": ident, "volunteer": raw})
     district = _query(node, "district", district=record["district"])
-    now = _now_ms(node)
+    now = ledger_now_ms(node)
     return render(request, "volunteer/request.html", {
-        "account_page": True, "account": account, "r": plain(record), "names": _org_names(node),
+        "account_page": True, "account": account, "r": plain(record), "names": org_names(node),
         "currency": district["currency"], "decimals": _decimals(node).get(district["currency"], 0),
         "application": plain(application) if application else None,
         "activity": _activity_view(node, record, activity, account) if activity else None,
@@ -274,7 +271,7 @@ def mine(request: Request, after: str = "") -> Response:
     raw = _raw(account)
     districts = _districts(node)
     context: dict[str, Any] = {"account_page": True, "account": account, "districts": districts,
-                               "names": _org_names(node), "decimals": _decimals(node),
+                               "names": org_names(node), "decimals": _decimals(node),
                                "coin": {d["district"]: d["currency"] for d in districts}}
     if raw is None:
         return render(request, "volunteer/me.html", context)
@@ -315,7 +312,7 @@ def certificate(request: Request, number: str, digest: str = "") -> Response:
                                    digest=bytes.fromhex(given))
     return render(request, "volunteer/certificate.html", {
         "c": plain(record), "recomputed": recomputed.hex(), "verified": verified,
-        "given": given, "checked": checked, "names": _org_names(node),
+        "given": given, "checked": checked, "names": org_names(node),
         "value": {**plain(record), "volunteer_hex": record["volunteer"].hex()},
     })
 
@@ -329,10 +326,10 @@ def cosign(request: Request) -> Response:
 # -- organisations ------------------------------------------------------------------------------
 
 
-def _roles(node: Node, raw: bytes) -> tuple[list[str], list[str]]:
+def _roles(node: Node, account: str, raw: bytes) -> tuple[list[str], list[str]]:
     """The organisations registered for volunteering that the account manages, and the
     volunteering districts it administers."""
-    managed = sorted({org for role, org in node.query("governance", "roles_of", {"account": raw})
+    managed = sorted({org for role, org in roles_of(node, account)
                       if role == "manager" and query_or_none(node, CONTRACT, "organisation", {"org": org})})
     districts = {d["district"] for d in _districts(node)}
     admin = sorted(org["id"] for org in node.query("governance", "orgs_list", {})
@@ -345,13 +342,13 @@ def console(request: Request, after: str = "") -> Response:
     node = node_of(request)
     account = account_of(request)
     raw = _raw(account)
-    context: dict[str, Any] = {"account_page": True, "account": account, "names": _org_names(node),
+    context: dict[str, Any] = {"account_page": True, "account": account, "names": org_names(node),
                                "decimals": _decimals(node)}
     if raw is None:
         return render(request, "volunteer/console.html", context)
-    managed, admin = _roles(node, raw)
+    managed, admin = _roles(node, account, raw)
     cursor = _after(after)
-    head = _now_ms(node)
+    head = ledger_now_ms(node)
     hour = 60 * 60 * 1000
     defaults = {"deadline": (head // hour + 24) * hour, "start": (head // hour + 48) * hour}
     defaults["end"] = defaults["start"] + 3 * hour
@@ -400,11 +397,11 @@ def console_request(request: Request, number: str, after: str = "") -> Response:
             row["most_minutes"] = min(worked, (record["end_ms"] - record["start_ms"]) // MINUTE_MS)
         rows.append(row)
     district = _query(node, "district", district=record["district"])
-    managed, admin = _roles(node, raw) if raw else ([], [])
-    now = _now_ms(node)
+    managed, admin = _roles(node, account, raw) if account and raw else ([], [])
+    now = ledger_now_ms(node)
     return render(request, "volunteer/console_request.html", {
         "account_page": True, "account": account, "r": plain(record), "rows": rows,
-        "more": page[-1]["seq"] if len(page) == QUERY_PAGE else None, "names": _org_names(node),
+        "more": page[-1]["seq"] if len(page) == QUERY_PAGE else None, "names": org_names(node),
         "currency": district["currency"], "decimals": _decimals(node).get(district["currency"], 0),
         "is_manager": record["org"] in managed, "is_admin": record["district"] in admin,
         "deadline_passed": now >= record["deadline_ms"],
