@@ -2,13 +2,17 @@
 
 Starts a real node (``civic up``) as its own process on a fresh ledger whose
 genesis funds N accounts, pre-signs transfers here, then drives the API with
-aiohttp (the load generator runs in this process, not the node's):
+wrk where it is installed, else aiohttp in this process (never in the node's):
 
 * the batch route: ``--batch`` envelopes per request, ``--batch-concurrency`` in flight;
 * the single route: one envelope per request, ``--concurrency`` in flight.
 
 ``--client raw`` drives it with bare HTTP/1.1 keep-alive connections instead of
 aiohttp, which costs a fraction of the CPU per request (both run on uvloop).
+``--client wrk`` drives it with wrk (``apt-get install wrk``; ``./dev bench gateway``
+installs it) and ``bench/wrk_submit.lua``, which sends each request once and
+matches answers to requests by transaction id: a load generator in C, which
+leaves both cores to the node. Its answers to "busy" are counted, not retried.
 
 Every request waits for commit, so latency is submit-to-durable-commit. Prints
 one line per route, each ending ``committed_tps=… p50_ms=… p99_ms=… success=…
@@ -28,6 +32,7 @@ import collections
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,9 +46,11 @@ import aiohttp
 import uvloop
 
 from civicledger.benchmark import bench_genesis, percentile, sign_transfers
+from civicledger.core import tx as txs
 from civicledger.core.crypto import KeyPair
 
 CIVIC = str(Path(sys.executable).parent / "civic")
+WRK_SCRIPT = Path(__file__).with_name("wrk_submit.lua")
 JSON_TYPE = {"Content-Type": "application/json"}
 
 
@@ -170,9 +177,47 @@ async def _drive(url: str, bodies: list[dict], path: str, concurrency: int, per_
     return len(bodies) * per_body, ok, seconds, latencies
 
 
+def _drive_wrk(pid: int, url: str, bodies: list[dict], path: str, concurrency: int,
+               per_body: int) -> tuple[int, int, float, list[float], float, float]:
+    """Post every body once through wrk; like ``_measured``, with wrk's CPU as the client's."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("bench.gateway: --client wrk needs wrk (apt-get install wrk, or ./dev bench gateway)")
+    with tempfile.TemporaryDirectory(prefix="civic-wrk-") as tmp:
+        requests, results = Path(tmp) / "requests", Path(tmp) / "results"
+        with requests.open("w") as out:
+            for body in bodies:
+                first = body.get("envelope") or body["envelopes"][0]
+                tx_id = txs.peek_id(base64.b64decode(first))
+                assert tx_id is not None
+                out.write(f"{tx_id.hex()} {per_body} {path}{QUERY} {json.dumps(body)}\n")
+        cpu = _cpu_seconds(pid)
+        process = subprocess.Popen(
+            [wrk, "-t1", f"-c{concurrency}", "-d3600s", "--timeout", "120s", "-s", str(WRK_SCRIPT),
+             url, "--", str(requests), str(results)], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 3600
+        while not results.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        node_cpu, client_cpu = _cpu_seconds(pid) - cpu, _cpu_seconds(process.pid)
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        if not results.exists():
+            sys.exit(f"bench.gateway: wrk stopped (exit {process.returncode}) before every answer came")
+        head, *rows = results.read_text().splitlines()
+    first_s, last_s, _answered, ok = head.split()
+    latencies: list[float] = []
+    for row in rows:
+        seconds, count = row.split()
+        latencies.extend([float(seconds) * 1000] * int(count))
+    return (len(bodies) * per_body, int(ok), float(last_s) - float(first_s), latencies,
+            node_cpu, client_cpu)
+
+
 def _measured(pid: int, url: str, bodies: list[dict], path: str, concurrency: int,
               per_body: int, client: str) -> tuple[int, int, float, list[float], float, float]:
     """``_drive``, and the node's and this load generator's CPU seconds meanwhile."""
+    if client == "wrk":
+        return _drive_wrk(pid, url, bodies, path, concurrency, per_body)
     cpu, own = _cpu_seconds(pid), _cpu_seconds(os.getpid())
     run = uvloop.run(_drive(url, bodies, path, concurrency, per_body, client))
     return (*run, _cpu_seconds(pid) - cpu, _cpu_seconds(os.getpid()) - own)
@@ -193,10 +238,12 @@ def main() -> None:
     parser.add_argument("--txs", type=int, default=20000, help="transfers per route")
     parser.add_argument("--batch", type=int, default=500, help="envelopes per batch request")
     parser.add_argument("--batch-concurrency", type=int, default=8)
-    parser.add_argument("--concurrency", type=int, default=128, help="single-route requests in flight")
+    parser.add_argument("--concurrency", type=int, default=512, help="single-route requests in flight")
     parser.add_argument("--route", choices=("both", "batch", "single"), default="both")
-    parser.add_argument("--client", choices=("aiohttp", "raw"), default="aiohttp",
-                        help="load generator: aiohttp, or bare HTTP/1.1 (far less CPU per request)")
+    parser.add_argument("--client", choices=("aiohttp", "raw", "wrk"),
+                        default="wrk" if shutil.which("wrk") else "aiohttp",
+                        help="load generator: aiohttp, bare HTTP/1.1 (far less CPU per request), "
+                             "or wrk (C; least of all; the default where it is installed)")
     args = parser.parse_args()
     keys = [KeyPair.generate() for _ in range(args.accounts)]
     envelopes = [base64.b64encode(e).decode() for e in sign_transfers(keys, 2 * args.txs)]

@@ -1,0 +1,46 @@
+"""The benchmarks run end to end and print their figures line (figures are never asserted:
+machines are shared); a small workload, so only the plumbing is under test."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = re.compile(r"committed_tps=(\d+) p50_ms=[\d.]+ p99_ms=[\d.]+ success=([\d.]+)")
+
+
+def _run(*args: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=240, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def _figures(line: str) -> tuple[int, float]:
+    match = FIGURES.search(line)
+    assert match, line
+    return int(match[1]), float(match[2])
+
+
+def test_transfers_commits_every_transfer() -> None:
+    *_, last = _run("bench.transfers", "--accounts", "20", "--txs", "300", "--batch", "100")
+    tps, success = _figures(last)
+    assert tps > 0 and success == 1.0
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
+def test_gateway_with_wrk_sends_each_transfer_once_and_sees_it_commit() -> None:
+    lines = _run("bench.gateway", "--client", "wrk", "--accounts", "20", "--txs", "300",
+                 "--batch", "50", "--batch-concurrency", "3", "--concurrency", "40")
+    routes = {line.split()[0]: line for line in lines if line.startswith("route=")}
+    assert set(routes) == {"route=batch", "route=single"}
+    for line in routes.values():
+        assert "txs=300 " in line
+        tps, success = _figures(line)
+        assert tps > 0 and success == 1.0
