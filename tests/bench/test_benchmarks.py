@@ -44,3 +44,14 @@ def test_gateway_with_wrk_sends_each_transfer_once_and_sees_it_commit() -> None:
         assert "txs=300 " in line
         tps, success = _figures(line)
         assert tps > 0 and success == 1.0
+
+
+def test_calibrate_measures_the_reference_figures_and_scales_the_targets() -> None:
+    lines = _run("bench.calibrate", "--seconds", "0.3")
+    verify = re.fullmatch(r"verify_per_core_s=(\d+) reference=21000 ratio=([\d.]+)", lines[0])
+    assert verify and int(verify[1]) > 0
+    assert lines[1].startswith("trivial_rps=")
+    if shutil.which("wrk"):
+        assert re.fullmatch(r"trivial_rps=(\d+) reference=8000 ratio=[\d.]+", lines[1]), lines[1]
+    assert re.fullmatch(r"transfers_target=8000 scaled_here=\d+ gateway_batch_target=5000 "
+                        r"scaled_here=\d+ gateway_single_target=2000 scaled_here=\d+", lines[2])
