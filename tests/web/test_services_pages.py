@@ -33,7 +33,7 @@ from civicledger.node.ordering import SoloOrderer, wall_clock_ms
 from civicledger.node.sqlite_store import SqliteStore
 from civicledger.web.i18n import catalogue
 from civicledger.web.service_console import FLOW_BARS, REFUND_PRESETS
-from civicledger.web.services import PAGES, bps_percent, with_actions
+from civicledger.web.services import PAGE, PAGES, bookings_on_spots_of, bps_percent, with_actions
 
 HOUR = 3_600_000
 CHAIN = "civic-demo"
@@ -494,3 +494,21 @@ def test_a_future_booking_says_when_a_problem_may_be_reported(city: City) -> Non
 def test_refund_shares_read_as_percentages() -> None:
     assert [bps_percent(b) for b in (10_000, 5_000, 0, 3_333, 50, 1_250)] == \
         ["100%", "50%", "0%", "33.33%", "0.5%", "12.5%"]
+
+
+def test_an_owner_sees_every_booking_the_contract_index_holds_across_pages() -> None:
+    """The owner's list reads the contract's owner index to the end, however long ago a booking
+    was made (it once searched only the owner's latest transactions), open ones by start first."""
+
+    class Index:  # the parking contract's ``bookings_for`` over 230 stored bookings
+        def query(self, contract: str, name: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+            assert (contract, name) == ("parking", "bookings_for") and args["limit"] == PAGE
+            ids = [i for i in range(1, 231) if i > args["after"]][:args["limit"]]
+            return [{"booking": i, "start_ms": (300 - i) * HOUR,
+                     "status": "resolved" if i % 50 == 0 else "booked"} for i in ids]
+
+    shown = bookings_on_spots_of(Index(), "parking", b"\x01" * 20)  # type: ignore[arg-type]
+    ids = [b["booking"] for b in shown]
+    assert sorted(ids) == list(range(1, 231))
+    assert ids[:2] == [230, 229], "the soonest start first"
+    assert ids[-4:] == [200, 150, 100, 50], "decided disputes after the open ones, newest first"

@@ -56,8 +56,8 @@ PAGE = 100
 """Rows read per query page (the contracts' largest page)."""
 MAX_OWN_REPORTS = 500
 """Most of a citizen's hazard reports the page reads; it shows the newest first."""
-OWNER_HISTORY = 200
-"""How many of a spot owner's latest transactions are searched for bookings of their spots."""
+MAX_OWNER_BOOKINGS = 500
+"""Most open or disputed bookings of an owner's spots the page lists."""
 AIR_FIELDS = ("pm10", "pm25", "no2")
 """The pollutants the reading form asks for (the contract takes any subset of POLLUTANTS)."""
 UNITS = {name: unit for name, _, unit in POLLUTANTS}
@@ -306,20 +306,18 @@ def with_actions(booking: dict[str, Any], now: int) -> dict[str, Any]:
 
 
 def bookings_on_spots_of(node: Node, service: str, owner: bytes) -> list[dict[str, Any]]:
-    """Open, disputed and resolved bookings of the owner's spots, found through the owner's
-    recent ``Booked`` events (the contract indexes bookings by driver only)."""
-    ids: list[int] = []
-    for entry in node.history(owner, limit=OWNER_HISTORY):
-        for event in entry.events:
-            data = event.data
-            if (event.contract, event.name) == ("parking", "Booked") and data["service"] == service \
-                    and data["owner"] == owner and data["booking"] not in ids:
-                ids.append(data["booking"])
-    found = []
-    for booking in ids:
-        shown = plain(node.query("parking", "booking", {"service": service, "booking": booking}))
-        if shown["status"] in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN,
-                               BookingStatus.DISPUTED, BookingStatus.RESOLVED):
-            found.append(shown)
-    return found
+    """Bookings of the owner's spots that are open (by start) or whose dispute was decided
+    (newest first): the contract's owner index, read page by page up to ``MAX_OWNER_BOOKINGS``."""
+    found: list[dict[str, Any]] = []
+    after = 0
+    while len(found) < MAX_OWNER_BOOKINGS:
+        page = node.query("parking", "bookings_for",
+                          {"service": service, "owner": owner, "after": after, "limit": PAGE})
+        found.extend(plain(b) for b in page)
+        if len(page) < PAGE:
+            break
+        after = page[-1]["booking"]
+    live = [b for b in found if b["status"] != BookingStatus.RESOLVED]
+    decided = [b for b in found if b["status"] == BookingStatus.RESOLVED]
+    return sorted(live, key=lambda b: b["start_ms"]) + decided[::-1]
 

@@ -149,3 +149,17 @@ def test_random_activity_across_services_conserves_tokens(actions: list[tuple[An
                 assert receipt.message and not receipt.events
                 assert city.box.state.entries == before, (action, receipt)
         city.check_money()
+    owners_see_exactly_their_live_and_disputed_bookings(city)
+
+
+def owners_see_exactly_their_live_and_disputed_bookings(city: City) -> None:
+    """The owners' booking index agrees with the bookings themselves (a derived index that
+    missed a status change would show an owner a booking they can no longer act on)."""
+    every = [b for c in CONSUMERS for b in city.query("parking", "bookings_of", service="parking",
+                                                       driver=city.accounts[c], limit=100)]
+    for owner in ("alice", "carol", "cafe"):
+        address = city.accounts[owner]
+        expected = sorted(b["booking"] for b in every if b["owner"] == address
+                          and b["status"] in ("booked", "checked_in", "disputed", "resolved"))
+        listed = city.query("parking", "bookings_for", service="parking", owner=address, limit=100)
+        assert [b["booking"] for b in listed] == expected, owner

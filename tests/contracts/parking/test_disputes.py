@@ -273,3 +273,40 @@ def test_the_open_disputes_index_is_exact_and_pages(city: City) -> None:
     assert [booking(city, b)["status"] for b in ids] == ["resolved", "booked", "resolved",
                                                           "resolved"]
     city.check_money()
+
+
+def owner_ids(city: City, owner: str = "alice", **page: Any) -> list[int]:
+    return [b["booking"] for b in city.query("parking", "bookings_for", service="parking",
+                                             owner=getattr(city, owner), **page)]
+
+
+def test_an_owner_sees_every_open_or_disputed_booking_of_their_spots_and_none_that_ended(
+        city: City) -> None:
+    spot, start = list_spot(city)
+    bob_spot, _ = list_spot(city, owner="bob")
+    completed, cancelled, no_show, disputed, resolved, still_open = (
+        book(city, spot, start + i * 2 * HOUR, hours=1) for i in range(6))
+    bobs = book(city, bob_spot, start)
+    assert owner_ids(city) == [completed, cancelled, no_show, disputed, resolved, still_open]
+    assert owner_ids(city, "bob") == [bobs]
+    assert owner_ids(city, after=no_show, limit=2) == [disputed, resolved]
+
+    city.ok("alice", "parking", "cancel", service="parking", booking=cancelled)
+    city.at(start)
+    city.ok("driver", "parking", "check_in", service="parking", booking=completed)
+    city.at(start + HOUR)
+    city.ok("driver", "parking", "check_out", service="parking", booking=completed)
+    city.at(start + 4 * HOUR + GRACE + 1)
+    city.ok("alice", "parking", "no_show", service="parking", booking=no_show)
+    city.at(start + 6 * HOUR)
+    dispute(city, "driver", disputed)
+    city.at(start + 8 * HOUR)
+    dispute(city, "alice", resolved, reason="blocked")
+    resolve(city, resolved, 5_000)
+
+    shown = city.query("parking", "bookings_for", service="parking", owner=city.alice)
+    assert [(b["booking"], b["status"]) for b in shown] == [
+        (disputed, "disputed"), (resolved, "resolved"), (still_open, "booked")]
+    assert shown[1]["dispute"]["driver_refund_bps"] == 5_000, "the owner hears the outcome"
+    assert owner_ids(city, "driver") == [], "a driver's bookings are not theirs to act on as owner"
+    city.check_money()

@@ -92,6 +92,8 @@ class Parking(Contract):
     taken = Map("taken")                    # (service, spot id, hour start ms) -> booking id
     bookings = Map("booking", Booking)      # (service, booking id) -> Booking
     by_driver = Map("by_driver")            # (service, driver, booking id) -> True
+    for_owner = Map("for_owner")            # (service, owner, booking id) -> True while the
+                                            # booking is open, and once it has been disputed
     disputes = Map("dispute", Dispute)      # (service, booking id) -> Dispute, once disputed
     disputed = Map("disputed")              # (service, booking id) -> True while disputed
 
@@ -192,6 +194,7 @@ class Parking(Contract):
         self.bookings[service, booking] = Booking(spot, driver, stored.owner, start_ms, hours, amount,
                                                   BookingStatus.BOOKED)
         self.by_driver[service, driver, booking] = True
+        self.for_owner[service, stored.owner, booking] = True
         self.emit(self.Booked, service=service, booking=booking, spot=spot, driver=driver,
                   owner=stored.owner, start_ms=start_ms, hours=hours, amount=amount)
         return {"booking": booking, "amount": amount}
@@ -356,6 +359,15 @@ class Parking(Contract):
                 for key, _ in self.by_driver.scan(service, driver, after=(after,), limit=limit)]
 
     @query
+    def bookings_for(self, service: Name, owner: Address, after: After = 0,
+                     limit: PageSize = 50) -> list[dict[str, Any]]:
+        """Bookings of an owner's spots that are open (booked, checked in, disputed) or whose
+        dispute was resolved, by id, after the id ``after``: what the owner may act on or must
+        hear about. A booking that ends otherwise leaves this list."""
+        return [self._view(service, key[2], self.bookings[service, key[2]])
+                for key, _ in self.for_owner.scan(service, owner, after=(after,), limit=limit)]
+
+    @query
     def open_disputes(self, service: Name, after: After = 0,
                       limit: PageSize = 50) -> list[dict[str, Any]]:
         """The service's disputed bookings awaiting the operator, by booking id, after the id
@@ -430,6 +442,8 @@ class Parking(Contract):
 
     def _store(self, service: str, booking: int, stored: Booking) -> None:
         self.bookings[service, booking] = stored
+        if stored.status in (BookingStatus.COMPLETED, BookingStatus.CANCELLED, BookingStatus.NO_SHOW):
+            del self.for_owner[service, stored.owner, booking]
         self.emit(self.BookingChanged, service=service, booking=booking, driver=stored.driver,
                   owner=stored.owner, status=stored.status, paid_owner=stored.paid_owner,
                   refunded=stored.refunded)
