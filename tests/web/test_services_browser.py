@@ -11,12 +11,14 @@ the page, the citizen books it and sees the cost; a provider's air reading commi
 from __future__ import annotations
 
 import hashlib
+import random
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from civicledger.sdk import Client
+from civicledger.web.geo import cell_at
 from tests.web.conftest import (
     PHONE,
     demo_wallet,
@@ -314,3 +316,64 @@ def test_a_driver_reports_a_parking_problem_and_seouls_operator_refunds_it(page,
     assert shown["status"] == "resolved" and shown["refunded"] == refund
     assert driver_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(driver_page, "services-parking-resolved-phone")
+
+
+NOWON_OFFICE = {"latitude": 37.6543, "longitude": 127.0565}
+"""Nowon district office, in the demo's Nowon zone: cell 0412-1087 (``civicledger.web.geo``)."""
+
+
+@pytest.fixture
+def located_page(browser) -> Iterator[object]:
+    """A phone at Nowon district office that lets the portal read its location."""
+    context = browser.new_context(viewport=PHONE, locale="ko-KR", geolocation=NOWON_OFFICE,
+                                  permissions=["geolocation"])
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_default_timeout(20_000)
+    try:
+        yield page
+        assert errors == [], f"script errors on the page: {errors}"
+    finally:
+        context.close()
+
+
+def test_use_my_location_fills_the_cell_and_keeps_the_position_on_the_device(located_page, server):
+    page = located_page
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url + (request.post_data or "")))
+    page.goto(server.url + "/services/hazards/roads")
+    page.click('button[data-locate="cell"]')
+    status = page.locator('[data-located-for="cell"][data-state=done]')
+    status.wait_for()
+    assert page.input_value("#cell") == cell_at(NOWON_OFFICE["latitude"], NOWON_OFFICE["longitude"])
+    assert page.input_value("#cell") == "0412-1087"
+    assert "0412-1087" in status.inner_text() and "위치는 이 기기에만" in status.inner_text()
+    assert not [r for r in requests if "37.65" in r or "127.05" in r], "the position was sent"
+    screenshot(page, "services-locate-phone")
+
+
+def test_the_browser_places_points_in_the_same_cells_as_python(located_page, server):
+    page = located_page
+    page.goto(server.url + "/services/air/air")
+    rng = random.Random(5)
+    points = [(35.8, 120.9), (35.79999, 120.9), (37.6543, 127.0565), (80.72, 177.51), (91.0, 0.0)]
+    points += [(rng.uniform(35.0, 82.0), rng.uniform(119.0, 180.0)) for _ in range(400)]
+    cells = page.evaluate("""async (points) => {
+        const { cellAt } = await import("/static/locate.js");
+        return points.map(([lat, lon]) => cellAt(lat, lon));
+    }""", points)
+    assert cells == [cell_at(lat, lon) for lat, lon in points]
+    assert None in cells and cells[0] == "0000-0000"
+
+
+def test_a_refused_location_says_so_and_leaves_the_field_as_it_was(page, server):
+    page.add_init_script("""navigator.geolocation.getCurrentPosition =
+        (ok, fail) => setTimeout(() => fail({ code: 1, message: "denied" }), 10);""")
+    page.goto(server.url + "/services/hazards/roads")
+    page.fill("#cell", "0412-1088")
+    page.click('button[data-locate="cell"]')
+    status = page.locator('[data-located-for="cell"][data-state=error]')
+    status.wait_for()
+    assert "위치 권한이 거부되었습니다" in status.inner_text()
+    assert page.input_value("#cell") == "0412-1088"

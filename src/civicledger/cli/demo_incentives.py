@@ -34,7 +34,7 @@ HOUR = 3_600_000
 DAY = 24 * HOUR
 MINUTE = 60_000
 
-NOWON_ZONE, GANGSEO_ZONE = "041-108", "023-039"
+NOWON_ZONE, GANGSEO_ZONE = "041-108", "038-105"  # the district offices (web.geo)
 SENSORS = {"minji": "0412-1087", "junho": "0412-1088", "seoyeon": "0413-1087"}
 """Whose sensor reads which cell (all in Nowon's zone)."""
 READING_HOURS = (9, 13, 18)
@@ -102,10 +102,10 @@ def steps(addr: Callable[[str], bytes], start_ms: int = 0) -> list[DemoStep]:
     step(at(1, 11), "junho", "hazards", "report", service="roads", category="pothole",
          cell="0412-1087", photo=bytes.fromhex("12" * 32))  # the same pothole: merged into 1
     step(at(1, 14), "dohyun", "hazards", "report", service="roads", category="sinkhole",
-         cell="0233-0391", photo=bytes.fromhex("21" * 32))
+         cell="0389-1050", photo=bytes.fromhex("21" * 32))
     step(at(1, 16), "nowon-admin", "hazards", "verify", service="roads", hazard=1)
     step(at(2, 9), "seoyeon", "hazards", "report", service="roads", category="streetlight",
-         cell="0233-0392", photo=bytes.fromhex("31" * 32))
+         cell="0389-1051", photo=bytes.fromhex("31" * 32))
     step(at(2, 10), "gangseo-admin", "hazards", "verify", service="roads", hazard=2)
     step(at(2, 11), "gangseo-admin", "hazards", "reject", service="roads", hazard=3,
          reason="가로등 정상 작동 확인 (the streetlight works)")

@@ -50,7 +50,7 @@ PAGES = {"hazards": "hazards", "airquality": "air", "parking": "parking"}
 """The page path segment of each service kind (the contract that runs it)."""
 DEFAULT_ZONE = "041-108"
 """The zone the parking page opens on: Nowon's, where the demo city's spots are."""
-DEMO_ZONES = ("041-108", "023-039")
+DEMO_ZONES = ("041-108", "038-105")
 """Zones offered in the zone picker (Nowon, Gangseo); any other can be typed."""
 PAGE = 100
 """Rows read per query page (the contracts' largest page)."""

@@ -117,7 +117,7 @@ def test_a_dataset_fee_is_split_by_accepted_readings(city: City) -> None:
     for i in range(3):
         submit(city, "sensor1", cell=f"0412-108{i}")
     submit(city, "sensor2", cell="0415-1081")
-    submit(city, "sensor3", cell="0233-0391")  # another zone
+    submit(city, "sensor3", cell="0389-1050")  # another zone
     refused(city, "day_not_closed", "app", "airquality", "buy_dataset", service="air",
             zone=NOWON_ZONE, first_day=DAY0)
     city.at((DAY0 + 2) * DAY)

@@ -27,7 +27,7 @@ AIR_REWARD, AIR_FEE, AIR_CAP = 10, 4, 50
 HAZARD_REWARD, HAZARD_FEE = 100, 30
 PLATFORM_BPS = 1_000
 NOWON_CELL, NOWON_ZONE = "0412-1087", "041-108"
-GANGSEO_CELL, GANGSEO_ZONE = "0233-0391", "023-039"
+GANGSEO_CELL, GANGSEO_ZONE = "0389-1050", "038-105"
 POOL = contract_account("incentives")
 ROLES = {
     "seoul_admin": ("seoul", ("operator", "verifier")),

@@ -18,8 +18,8 @@ SENSORS = ("sensor1", "sensor2", "sensor3", "outsider")
 CITIZENS = ("alice", "bob", "carol", "dave", "sensor1")
 VERIFIERS = ("nowon_verifier", "nowon_verifier", "gangseo_verifier", "seoul_admin")
 CONSUMERS = ("app", "driver", "outsider", "bob")
-CELLS = ("0412-1087", "0412-1088", "0413-1087", "0233-0391", "0233-0392")
-ZONES = ("041-108", "023-039")
+CELLS = ("0412-1087", "0412-1088", "0413-1087", "0389-1050", "0389-1051")
+ZONES = ("041-108", "038-105")
 
 air = st.one_of(
     st.tuples(st.just("submit"), st.sampled_from(SENSORS), st.sampled_from(CELLS),
