@@ -3,7 +3,8 @@
 A ``Cell`` is ``"RRRR-CCCC"``: the row and column of a 500 m square, never a
 point, so the chain learns no address. Ten by ten cells make a ``Zone``
 (``"RRR-CCC"``, 5 km): the unit datasets are sold in, hazards are listed in and
-responsible departments are assigned to.
+responsible departments are assigned to. Where the grid lies on the map is a
+client's concern (``civicledger.web.geo``): contracts only compare labels.
 """
 
 from __future__ import annotations
