@@ -154,3 +154,15 @@ def test_openapi_documents_every_route(api):
                  "/v1/contracts/{contract}/queries/{query}", "/v1/ready", "/metrics"):
         assert path in paths
     assert api.get("/docs").status_code == 200
+
+
+def test_an_accounts_key_is_known_once_it_has_signed(api, accounts):
+    sender, receiver = to_text(accounts.address(1)), to_text(accounts.address(2))
+    assert error_code(api.get(f"/v1/accounts/{sender}/key")) == "unknown_key"
+    _commit(api, transfer(accounts, 1, 2, 3))
+    assert api.get(f"/v1/accounts/{sender}/key").json() == {
+        "account": sender, "public_key": accounts.keys[1].public_key.hex()}
+    unknown = api.get(f"/v1/accounts/{receiver}/key")
+    assert (unknown.status_code, error_code(unknown)) == (404, "unknown_key"), "receiving is not signing"
+    typo = sender[:-1] + ("q" if sender[-1] != "q" else "p")
+    assert error_code(api.get(f"/v1/accounts/{typo}/key")) == "invalid_address"

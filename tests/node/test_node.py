@@ -16,11 +16,13 @@ from civicledger.core.errors import (
     Replayed,
     UnknownCall,
 )
-from civicledger.core.tx import Transaction
+from civicledger.core.tx import SignedTransaction, Transaction
 from civicledger.node.audit import verify_chain
+from civicledger.node.executor import execute_block
 from civicledger.node.node import Node, find_transaction, initialise
-from civicledger.node.ordering import SoloOrderer, wall_clock_ms
+from civicledger.node.ordering import Batch, SoloOrderer, wall_clock_ms
 from civicledger.node.sqlite_store import SqliteStore
+from civicledger.node.verifier import Verifier
 from tests.node.conftest import CHAIN, make_genesis
 
 
@@ -195,4 +197,37 @@ def test_admission_hands_its_checked_args_to_the_executor(tmp_path, accounts, re
         assert node.submit(stx.envelope()).result(timeout=10).receipt.ok
     assert seen == [{"currency": "CIV", "to": accounts.address(2), "amount": 5, "memo": ""}]
     assert decode_tx(stx.envelope()).checked_args is None  # a decoded block's args are checked anew
+    store.close()
+
+
+def test_the_node_learns_each_signers_key_and_only_from_valid_signatures(store, accounts, registry):
+    transfer = accounts.transfer(1, 2, 5)
+    cosigned = Transaction(transfer.chain_id, transfer.contract, transfer.method, transfer.args,
+                           transfer.signer, transfer.nonce, transfer.expires,
+                           (accounts.keys[4].public_key,)).sign(accounts.keys[1], accounts.keys[4])
+    good = accounts.transfer(2, 1, 1).sign(accounts.keys[2])
+    forged = SignedTransaction(good.tx, good.body, good.id, (bytes(64),))  # not account 2's signature
+    forged_by_3 = accounts.transfer(3, 1, 1).sign(accounts.keys[2])  # signed with another's key
+    executed = execute_block(registry, store, store.head(), Batch(wall_clock_ms(), "solo", (
+        cosigned, forged_by_3, forged)), verifier=Verifier(), committed=store.committed)
+    assert dict(executed.signers) == {accounts.address(1): accounts.keys[1].public_key,
+                                      accounts.address(4): accounts.keys[4].public_key}
+    store.commit(executed)
+    assert store.public_key(accounts.address(4)) == accounts.keys[4].public_key
+    assert store.public_key(accounts.address(3)) is None and store.public_key(accounts.address(2)) is None
+
+
+def test_a_chain_from_before_the_signers_index_is_indexed_when_opened(db, accounts, registry):
+    store = SqliteStore(db)
+    with Node(store, registry, SoloOrderer(max_wait_ms=5)) as node:
+        send(node, accounts, 1, 3, 10)
+        send(node, accounts, 2, 3, 10)
+        assert node.public_key(accounts.address(2)) == accounts.keys[2].public_key
+    store.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE signers")  # as the file was before the index existed
+    store = SqliteStore(db)
+    assert store.public_key(accounts.address(1)) == accounts.keys[1].public_key
+    assert store.public_key(accounts.address(2)) == accounts.keys[2].public_key
+    assert store.public_key(accounts.address(3)) is None, "3 only received"
     store.close()

@@ -41,6 +41,10 @@ def test_transfer_read_back_follow_and_prove(client, minji):
                           amount=25, memo="환영합니다")
     assert outcome.ok and outcome.height is not None
     assert client.balances(newcomer.address_text)["CIV"]["spendable"] == 25
+    assert client.public_key(minji.address_text) == minji.public_key  # checked against the address
+    with pytest.raises(Refused) as unknown:
+        client.public_key(newcomer.address_text)  # it has only received
+    assert unknown.value.code == "unknown_key"
     assert client.query("token", "balance", currency="CIV",
                         account=newcomer.address)["spendable"] == 25
     history = client.history(newcomer.address_text)

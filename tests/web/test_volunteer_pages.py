@@ -284,8 +284,8 @@ def test_the_cosign_page_is_a_shell_for_the_fragment(city):
 
 def test_the_public_key_of_an_account_comes_from_a_transaction_it_signed(city):
     node = city.api.app.state.gateway.node
-    assert volunteer.public_key_of(node, city.raw("junho")) == city.keys["junho"].public_key
-    assert volunteer.public_key_of(node, address_of(KeyPair.generate().public_key)) is None
+    assert node.public_key(city.raw("junho")) == city.keys["junho"].public_key
+    assert node.public_key(address_of(KeyPair.generate().public_key)) is None
 
 
 def test_scripts_and_styles_are_served(city):

@@ -165,6 +165,11 @@ class Balance(Model):
     decimals: int
 
 
+class KeyView(Model):
+    account: str
+    public_key: str = Field(description="Ed25519 public key, hex; the account's address is its hash")
+
+
 class BalancesView(Model):
     account: str
     balances: list[Balance]

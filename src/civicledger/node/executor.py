@@ -64,11 +64,13 @@ def execute_block(
     valid = verifier.check(batch.txs)
     seen = committed(stx.id for stx in batch.txs)
     overlay = Overlay(state)
-    receipts, indexed = [], []
+    receipts, indexed, signers = [], [], {}
     for stx, signatures_ok in zip(batch.txs, valid, strict=True):
         receipt, consumed = process_transaction(registry, overlay, env, stx, signatures_ok, seen)
         receipts.append(receipt)
         indexed.append(stx.id if consumed else b"")
+        if consumed:
+            signers.update(zip(stx.signer_addresses, stx.public_keys, strict=True))
     envelopes = tuple(stx.envelope() for stx in batch.txs)
     header = BlockHeader(
         chain_id=env.chain_id,
@@ -81,7 +83,8 @@ def execute_block(
         receipt_root=merkle.root([r.encode() for r in receipts]),
         state_root=next_state_root(prev.state_root, overlay.writes),
     )
-    return CommitBatch(header, envelopes, tuple(receipts), overlay.writes, tuple(indexed))
+    return CommitBatch(header, envelopes, tuple(receipts), overlay.writes, tuple(indexed),
+                       tuple(signers.items()))
 
 
 # -- genesis ---------------------------------------------------------------------

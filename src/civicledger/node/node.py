@@ -284,6 +284,11 @@ class Node:
                 limit: int = 50) -> list[HistoryEntry]:
         return account_history(self.store, account, before=before, limit=limit)
 
+    def public_key(self, account: bytes) -> bytes | None:
+        """The key behind ``account`` (whose address is its hash), once it has signed a
+        committed transaction; what a co-signed call needs of the other party."""
+        return self.store.public_key(account)
+
 
 MAX_HISTORY_PAGE = 500
 

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from civicledger.core import encoding
+from civicledger.core import tx as txs
 from civicledger.core.block import BlockHeader, Receipt
 from civicledger.core.errors import StoreError
 from civicledger.node.store import CommitBatch, Store, StoredBlock, TopicHit
@@ -48,6 +49,11 @@ CREATE TABLE IF NOT EXISTS topics (
     PRIMARY KEY (topic, height, idx)
 ) WITHOUT ROWID;
 """
+_SIGNERS = """
+CREATE TABLE signers (address BLOB PRIMARY KEY, public_key BLOB NOT NULL) WITHOUT ROWID
+"""
+"""Who holds which key: each address that signed a committed transaction (valid signatures).
+Created apart from ``_SCHEMA``: a chain from before it existed is indexed when first opened."""
 _MAX_BLOCK = 64 * 1024 * 1024
 CACHE_ENTRIES = 1_000_000
 """State entries the committing thread keeps in memory (about 100 MB at most)."""
@@ -63,10 +69,34 @@ class SqliteStore(Store):
         self._writer = self._connect()
         if not readonly:
             self._writer.executescript(_SCHEMA)
+            self._index_signers()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._cache: dict[bytes, bytes | None] = {}
         """State values as of the last commit, for the committing thread's reads."""
+
+    def _index_signers(self) -> None:
+        """Create the signers table, filled from the chain so far, in one transaction."""
+        conn = self._writer
+        try:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'signers'").fetchone():
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(_SIGNERS)
+                heights = [h for (h,) in conn.execute("SELECT DISTINCT height FROM txs ORDER BY height")]
+                for height in heights:
+                    signed = [i for (i,) in conn.execute("SELECT idx FROM txs WHERE height = ?", (height,))]
+                    (data,) = conn.execute("SELECT txs FROM blocks WHERE height = ?", (height,)).fetchone()
+                    envelopes = encoding.decode(data, max_size=_MAX_BLOCK)
+                    conn.executemany("INSERT OR IGNORE INTO signers VALUES (?, ?)", [
+                        pair for i in signed for pair in _signers(envelopes[i])])
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot index the signers of {self.path}: {exc}") from exc
 
     def claim_writer(self) -> None:
         """Make the calling thread the one that executes blocks (and reads through the cache)."""
@@ -206,6 +236,10 @@ class SqliteStore(Store):
             raise StoreError(f"read failed: {exc}") from exc
         return [TopicHit(h, i) for h, i in rows]
 
+    def public_key(self, address: bytes) -> bytes | None:
+        row = self._one("SELECT public_key FROM signers WHERE address = ?", (address,))
+        return None if row is None else row[0]
+
     def commit(self, batch: CommitBatch) -> None:
         header = batch.header
         conn = self._writer
@@ -239,6 +273,7 @@ class SqliteStore(Store):
                 )
                 conn.executemany("DELETE FROM state WHERE key = ?", deletes)
                 conn.executemany("INSERT OR IGNORE INTO topics VALUES (?, ?, ?)", sorted(topic_rows))
+                conn.executemany("INSERT OR IGNORE INTO signers VALUES (?, ?)", batch.signers)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -283,6 +318,11 @@ class SqliteStore(Store):
                 conn.close()
             self._readers.clear()
         self._writer.close()
+
+
+def _signers(envelope: bytes) -> list[tuple[bytes, bytes]]:
+    stx = txs.decode(envelope)
+    return list(zip(stx.signer_addresses, stx.public_keys, strict=True))
 
 
 def _receipt(data: bytes) -> Receipt:

@@ -26,6 +26,8 @@ class CommitBatch:
     writes: Writes
     tx_ids: tuple[bytes, ...]
     """Per transaction, its id if it consumed the id (valid signatures), else b''."""
+    signers: tuple[tuple[bytes, bytes], ...] = ()
+    """(address, public key) of each signer and co-signer of those transactions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,10 @@ class Store(ABC):
     @abstractmethod
     def topic_hits(self, topic: bytes, *, before: tuple[int, int] | None, limit: int) -> list[TopicHit]:
         """Transactions whose events name ``topic``, newest first, older than ``before``."""
+
+    @abstractmethod
+    def public_key(self, address: bytes) -> bytes | None:
+        """The public key behind ``address``, once it has signed a committed transaction."""
 
     @abstractmethod
     def claim_writer(self) -> None:

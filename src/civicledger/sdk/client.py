@@ -256,6 +256,19 @@ class Client:
         return self._request("POST", f"/contracts/{contract}/queries/{name}",
                              json={"args": plain})["result"]
 
+    def public_key(self, account: str) -> bytes:
+        """The account's Ed25519 public key (for a call it must co-sign), checked here against
+        the address, which is the key's hash; ``Refused`` with ``unknown_key`` until the account
+        has signed a committed transaction."""
+        data = self._request("GET", f"/accounts/{account}/key")
+        try:
+            key = bytes.fromhex(data["public_key"])
+        except (KeyError, TypeError, ValueError):
+            raise ClientError("bad_key", "the gateway's answer holds no hex key") from None
+        if addresses.address_of(key) != addresses.from_text(account):
+            raise ClientError("bad_key", "the key the gateway gave is not this account's")
+        return key
+
     def balances(self, account: str) -> dict[str, dict[str, Any]]:
         """Per currency symbol: spendable, expired, name, decimals."""
         data = self._request("GET", f"/accounts/{account}/balances")

@@ -19,9 +19,9 @@ Organisations (``/console/volunteer``): managers post requests and run them; dis
 register organisations, read the district's report and decide contests.
 
 Check-in and check-out need both parties' signatures over one body that names both public keys,
-so whoever starts the hand-off must know the other's public key. The ledger holds it in any
-transaction that account signed: ``public_key_of`` finds one in the account's recent history
-(a volunteer always has one: the application).
+so whoever starts the hand-off must know the other's public key: the node keeps it for every
+account that has signed a committed transaction (``Node.public_key``; a volunteer always has
+one, the application).
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from civicledger.contracts.volunteering.records import (
     RequestStatus,
 )
 from civicledger.core import address as addresses
-from civicledger.core import tx as txs
 from civicledger.core.jsonform import plain
 from civicledger.node.node import Node
 from civicledger.web.i18n import Translator, language_of
@@ -69,8 +68,6 @@ SCAN_LIMIT = 500
 QUERY_PAGE = 50
 HISTORY_SCAN = 100
 """Recent history entries searched for an account's applications."""
-KEY_SCAN = 50
-"""Recent history entries searched for a transaction an account signed (its public key)."""
 MAX_ID = 2**63 - 1
 HANDOFF_METHODS = ("check_in", "check_out")
 
@@ -128,21 +125,8 @@ def _scan_requests(node: Node, district: str, after: int, keep: Callable[[dict[s
     return found, cursor
 
 
-def public_key_of(node: Node, account: bytes) -> bytes | None:
-    """The public key of ``account``, from a transaction it signed among its recent history."""
-    for entry in node.history(account, limit=KEY_SCAN):
-        with node.store.reading():
-            block = node.store.block(entry.height)
-        if block is None:
-            continue
-        for key in txs.decode(block.envelopes[entry.index]).public_keys:
-            if addresses.address_of(key) == account:
-                return key
-    return None
-
-
 def _key_hex(node: Node, account: str | None) -> str:
-    key = public_key_of(node, addresses.from_text(account)) if account else None
+    key = node.public_key(addresses.from_text(account)) if account else None
     return key.hex() if key else ""
 
 

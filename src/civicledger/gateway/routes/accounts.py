@@ -1,4 +1,4 @@
-"""Accounts: balances in every currency, history, roles."""
+"""Accounts: balances in every currency, history, roles, public key."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from civicledger.core.errors import UnknownCall
+from civicledger.core.errors import NotFound, UnknownCall
 from civicledger.gateway import models, views
 from civicledger.gateway.routes import gateway_of, parse_address, rate_limited
 from civicledger.node.node import MAX_HISTORY_PAGE
@@ -69,3 +69,14 @@ def roles(request: Request, account: Account) -> list[list[str]]:
     node = gateway_of(request).node
     result: list[list[str]] = node.query("governance", "roles_of", {"account": parse_address(account)})
     return [list(r) for r in result]
+
+
+@router.get("/accounts/{account}/key", response_model=models.KeyView)
+def key(request: Request, account: Account) -> models.KeyView:
+    """The account's public key, known once it has signed a committed transaction: what a
+    co-signed call needs of the other party. Check it: the address is the key's hash."""
+    found = gateway_of(request).node.public_key(parse_address(account))
+    if found is None:
+        raise NotFound("this account has not signed a committed transaction, so its key is "
+                       "not known yet", code="unknown_key")
+    return models.KeyView(account=account, public_key=found.hex())
