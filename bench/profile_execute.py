@@ -108,6 +108,9 @@ def main() -> None:
                 seen = store.committed(stx.id for stx in batch)
                 receipts = [process_transaction(registry, overlay, env, stx, ok, seen)[0]
                             for stx, ok in zip(batch, valid, strict=True)]
+                signers: dict[bytes, bytes] = {}
+                for stx in batch:
+                    signers.update(zip(stx.signer_addresses, stx.public_keys, strict=True))
             with phase("roots"):
                 sealed = tuple(stx.envelope() for stx in batch)
                 header = BlockHeader(
@@ -118,7 +121,7 @@ def main() -> None:
                     state_root=next_state_root(prev.state_root, overlay.writes),
                 )
                 executed = CommitBatch(header, sealed, tuple(receipts), overlay.writes,
-                                       tuple(stx.id for stx in batch))
+                                       tuple(stx.id for stx in batch), tuple(signers.items()))
             assert all(r.ok for r in receipts), receipts[0]
             with phase("commit"):
                 store.commit(executed)

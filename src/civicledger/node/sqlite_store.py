@@ -57,6 +57,8 @@ Created apart from ``_SCHEMA``: a chain from before it existed is indexed when f
 _MAX_BLOCK = 64 * 1024 * 1024
 CACHE_ENTRIES = 1_000_000
 """State entries the committing thread keeps in memory (about 100 MB at most)."""
+SIGNED_CACHE = 200_000
+"""Signer addresses the committing thread remembers as indexed (about 20 MB at most)."""
 
 
 class SqliteStore(Store):
@@ -74,6 +76,8 @@ class SqliteStore(Store):
         self._readers_lock = threading.Lock()
         self._cache: dict[bytes, bytes | None] = {}
         """State values as of the last commit, for the committing thread's reads."""
+        self._signed: set[bytes] = set()
+        """Addresses known to be in the signers table (most blocks' signers have signed before)."""
 
     def _index_signers(self) -> None:
         """Create the signers table, filled from the chain so far, in one transaction."""
@@ -273,7 +277,9 @@ class SqliteStore(Store):
                 )
                 conn.executemany("DELETE FROM state WHERE key = ?", deletes)
                 conn.executemany("INSERT OR IGNORE INTO topics VALUES (?, ?, ?)", sorted(topic_rows))
-                conn.executemany("INSERT OR IGNORE INTO signers VALUES (?, ?)", batch.signers)
+                signed = self._signed
+                conn.executemany("INSERT OR IGNORE INTO signers VALUES (?, ?)",
+                                 [pair for pair in batch.signers if pair[0] not in signed])
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -283,6 +289,9 @@ class SqliteStore(Store):
             raise StoreError(f"commit of block {header.height} failed: {exc}") from exc
         for key, value in batch.writes.items():
             self._remember(key, value)
+        if len(self._signed) > SIGNED_CACHE:
+            self._signed.clear()
+        self._signed.update(address for address, _ in batch.signers)
 
     # -- meta ------------------------------------------------------------------
 
