@@ -66,8 +66,8 @@ LIST_PAGE = 20
 SCAN_LIMIT = 500
 """District requests one listing looks through for open ones or an organisation's (bounded work)."""
 QUERY_PAGE = 50
-HISTORY_SCAN = 100
-"""Recent history entries searched for an account's applications."""
+SHOWN_APPLICATIONS = 50
+"""A volunteer's latest applications the page shows."""
 MAX_ID = 2**63 - 1
 HANDOFF_METHODS = ("check_in", "check_out")
 
@@ -141,22 +141,21 @@ def _balances(node: Node, account: bytes, districts: list[dict[str, Any]]) -> li
 
 
 def _applications(node: Node, account: bytes) -> list[dict[str, Any]]:
-    """The account's applications found in its recent history, newest first, as they stand now."""
-    seen: set[int] = set()
+    """The account's latest ``SHOWN_APPLICATIONS`` applications, newest first, as they stand now
+    (the contract's per-volunteer index, read up to ``SCAN_LIMIT``)."""
+    found: list[dict[str, Any]] = []
+    after = 0
+    while len(found) < SCAN_LIMIT:
+        page = _query(node, "applications_of", volunteer=account, after=after, limit=QUERY_PAGE)
+        found.extend(page)
+        if len(page) < QUERY_PAGE:
+            break
+        after = page[-1]["request"]
     out = []
-    for entry in node.history(account, limit=HISTORY_SCAN):
-        for event in entry.events:
-            if event.contract != CONTRACT or event.name != "Applied":
-                continue
-            number = event.data["request"]
-            if number in seen:
-                continue
-            seen.add(number)
-            application = query_or_none(node, CONTRACT, "application",
-                                         {"request": number, "volunteer": account})
-            request = query_or_none(node, CONTRACT, "request", {"request": number})
-            if application is not None and request is not None:
-                out.append({**plain(application), "task": request["task"], "org": request["org"]})
+    for application in reversed(found[-SHOWN_APPLICATIONS:]):
+        request = query_or_none(node, CONTRACT, "request", {"request": application["request"]})
+        if request is not None:
+            out.append({**plain(application), "task": request["task"], "org": request["org"]})
     return out
 
 

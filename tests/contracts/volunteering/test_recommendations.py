@@ -69,3 +69,20 @@ def test_profile_lists_preferences_and_history() -> None:
     assert [a["request"] for a in town.query("activities_of", volunteer=town.junho)] == [1, 2]
     assert [a["request"] for a in town.query("activities_of", volunteer=town.junho, after=1)] == [2]
     assert town.query("profile", volunteer=town.minji)["activities"] == 0
+
+
+def test_a_volunteers_applications_are_listed_by_request_and_page() -> None:
+    town = make_town()
+    first, second, third = (town.post(skills=()) for _ in range(3))
+    for request in (third, first):
+        assert town.apply(town.minji, request, ask=600, skills=()).ok
+    assert town.apply(town.junho, second, skills=()).ok
+    mine = town.query("applications_of", volunteer=town.minji)
+    assert [(a["request"], a["ask_per_hour"], a["status"]) for a in mine] == [
+        (first, 600, "applied"), (third, 600, "applied")]
+    assert [a["request"] for a in town.query("applications_of", volunteer=town.minji,
+                                              after=first)] == [third]
+    assert [a["request"] for a in town.query("applications_of", volunteer=town.minji,
+                                              limit=1)] == [first]
+    assert [a["request"] for a in town.query("applications_of", volunteer=town.junho)] == [second]
+    assert town.query("applications_of", volunteer=town.dohyun) == []

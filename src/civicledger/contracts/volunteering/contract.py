@@ -113,6 +113,7 @@ class Volunteering(Contract):
     district_requests = Map("by_district")          # (district, request id) -> True
     applications = Map("application", Application)  # (request id, volunteer) -> Application
     applicants = Map("applicant")                   # (request id, seq) -> volunteer
+    volunteer_applications = Map("my_application")  # (volunteer, request id) -> True
     activities = Map("activity", Activity)          # (request id, volunteer) -> Activity
     volunteer_activities = Map("my_activity")       # (volunteer, request id) -> True
     certificates = Map("certificate", Certificate)  # certificate id -> Certificate
@@ -318,6 +319,7 @@ class Volunteering(Contract):
         self.applications[request, volunteer] = Application(
             seq, ask_per_hour, skills, available_from_ms, available_until_ms)
         self.applicants[request, seq] = volunteer
+        self.volunteer_applications[volunteer, request] = True
         self.requests[request] = record.replace(applicants=seq)
         self.emit(self.Applied, request=request, volunteer=volunteer, ask_per_hour=ask_per_hour,
                   seq=seq)
@@ -533,6 +535,15 @@ class Volunteering(Contract):
         self._request(request)
         return [self._describe_application(request, volunteer, self.applications[request, volunteer])
                 for _, volunteer in self.applicants.scan(request, after=(after,), limit=limit)]
+
+    @query
+    def applications_of(self, volunteer: Address, after: After = 0,
+                        limit: Limit = 20) -> list[dict[str, Any]]:
+        """A volunteer's applications by request id, from the one after ``after``."""
+        return [self._describe_application(request_id, volunteer,
+                                           self.applications[request_id, volunteer])
+                for (_, request_id), _ in self.volunteer_applications.scan(
+                    volunteer, after=(after,), limit=limit)]
 
     @query
     def activity(self, request: RequestId, volunteer: Address) -> dict[str, Any]:
