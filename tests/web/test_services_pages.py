@@ -456,7 +456,12 @@ def test_a_checked_in_driver_reports_a_problem_and_the_operator_decides(city: Ci
     assert 'data-booking="7" data-status="disputed"' in city.page("/services/parking/parking", "seoyeon").text
     city.ok("seoul-admin", "parking", "resolve_dispute", service="parking", booking=7,
             driver_refund_bps=5_000, note="both partly right")
-    assert 'data-dispute="7"' not in city.page("/console/services/parking", "seoul-admin").text
+    console = city.page("/console/services/parking", "seoul-admin").text
+    assert 'data-dispute="7"' not in console, "decided: it leaves the open list..."
+    decided = seen(console, 'data-decided="7"')  # ...for the decided ones, with its record
+    assert "both partly right" in decided and 'data-outcome="5000"' in decided
+    assert "reported by the driver" in decided and "Decided: 50% refunded to the driver" in decided
+    assert "결정된 분쟁" in city.page("/console/services/parking", "seoul-admin", lang="ko").text
     paid = 50 - 50 * 500 // 10_000  # the owner's half less the city's 5 %
     for lang, words in (("en", f"Decided: 50% refunded to the driver — the driver got 50 CIV back, the owner "
                                f"received {paid} CIV"),

@@ -49,6 +49,8 @@ FLOW_BARS = ("funded", "budget", "rewards_paid", "fees_collected", "platform_pai
              "held", "refunded", "withdrawn")
 """The service flows charted on the console, in this order."""
 QUEUE_PAGE = 50
+MAX_DISPUTES = 2_000
+"""Most disputes of a service the console reads to list the latest decided ones."""
 REFUND_PRESETS = (("full", 100), ("half", 50), ("none", 0))
 """The refund shares a parking dispute's resolve form offers as one-click choices, in percent."""
 TOP_PROVIDERS = 10
@@ -90,8 +92,24 @@ def console(request: Request, service: str, department: str | None = None,
         spots = plain(node.query("parking", "spots_in", {"service": service, "zone": zone, "limit": PAGE}))
         disputes = plain(node.query("parking", "open_disputes", {"service": service, "limit": QUEUE_PAGE}))
         context.update(zone=zone, zones=DEMO_ZONES, spots=spots, disputes=disputes,
-                       refund_presets=REFUND_PRESETS)
+                       decided=decided_disputes(node, service), refund_presets=REFUND_PRESETS)
     return render(request, "console/services/service.html", context)
+
+
+def decided_disputes(node: Node, service: str) -> list[dict[str, Any]]:
+    """The service's latest ``QUEUE_PAGE`` decided disputes, newest decision first (from the
+    contract's dispute history, read up to ``MAX_DISPUTES``)."""
+    found: list[dict[str, Any]] = []
+    after = read = 0
+    while read < MAX_DISPUTES:
+        page = node.query("parking", "dispute_history", {"service": service, "after": after, "limit": PAGE})
+        found.extend(b for b in page if b["dispute"]["resolved_ms"] is not None)
+        read += len(page)
+        if len(page) < PAGE:
+            break
+        after = page[-1]["booking"]
+    found.sort(key=lambda b: b["dispute"]["resolved_ms"], reverse=True)
+    return [plain(b) for b in found[:QUEUE_PAGE]]
 
 
 def default_department(roles: set[tuple[str, str]], operator: str) -> str:

@@ -310,3 +310,20 @@ def test_an_owner_sees_every_open_or_disputed_booking_of_their_spots_and_none_th
     assert shown[1]["dispute"]["driver_refund_bps"] == 5_000, "the owner hears the outcome"
     assert owner_ids(city, "driver") == [], "a driver's bookings are not theirs to act on as owner"
     city.check_money()
+
+
+def test_the_dispute_history_keeps_every_dispute_open_or_decided(city: City) -> None:
+    spot, start = list_spot(city)
+    first, second, undisputed = (book(city, spot, start + h * HOUR, hours=1) for h in range(3))
+    city.at(start - EARLY)
+    dispute(city, "driver", first)
+    resolve(city, first, 10_000, "spot was taken")
+    city.at(start + HOUR - EARLY)
+    dispute(city, "alice", second, "blocked")
+    history = city.query("parking", "dispute_history", service="parking")
+    assert [(d["booking"], d["status"]) for d in history] == [(first, "resolved"), (second, "disputed")]
+    assert history[0]["dispute"]["note"] == "spot was taken" and history[0]["cell"] == NOWON_CELL
+    assert history[0]["dispute"]["resolved_by"] == city.seoul_admin
+    assert [d["booking"] for d in city.query("parking", "dispute_history", service="parking",
+                                              after=first)] == [second]
+    assert booking(city, undisputed)["dispute"] is None

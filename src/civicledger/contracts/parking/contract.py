@@ -380,6 +380,18 @@ class Parking(Contract):
         return found
 
     @query
+    def dispute_history(self, service: Name, after: After = 0,
+                        limit: PageSize = 50) -> list[dict[str, Any]]:
+        """Every dispute of the service, open or decided, by booking id, after the id ``after``;
+        each with its booking and its spot's cell: the record an auditor reads."""
+        found = []
+        for key, _ in self.disputes.scan(service, after=(after,), limit=limit):
+            stored = self.bookings[service, key[1]]
+            found.append({**self._view(service, key[1], stored),
+                          "cell": self.spots[service, stored.spot].cell})
+        return found
+
+    @query
     def is_free(self, service: Name, spot: SpotId, start_ms: Timestamp, hours: Hours) -> bool:
         """Whether every hour of the range is inside a window and not booked."""
         stored = self._spot(service, spot)
