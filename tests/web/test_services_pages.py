@@ -270,7 +270,13 @@ def test_air_readings_far_from_their_neighbours_wait_for_review(city: City) -> N
     assert not form(queued, "airquality", "review"), "Seoul holds no verifier role"
     assert "verifier role of seoul" in console
     assert form(console, "airquality", "register_provider") and form(console, "airquality", "remove_provider")
-    assert 'id="is-provider"' in city.page("/services/air/air", "dohyun").text
+    mine = city.page("/services/air/air", "dohyun")
+    assert 'id="is-provider"' in mine.text
+    row = seen(mine.text, f'data-reading="{flagged["reading"]}"')
+    assert 'data-status="flagged"' in row and "0520-0590" in row and "900" in row
+    assert "Far from its neighbours: awaiting review" in row, "the provider sees the review wait"
+    korean = city.page("/services/air/air", "dohyun", lang="ko").text
+    assert "내가 보낸 최근 측정값" in korean
 
 
 def test_parking_shows_spots_bookings_and_the_steps_each_side_may_take(city: City) -> None:

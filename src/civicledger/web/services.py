@@ -56,6 +56,9 @@ PAGE = 100
 """Rows read per query page (the contracts' largest page)."""
 MAX_OWN_REPORTS = 500
 """Most of a citizen's hazard reports the page reads; it shows the newest first."""
+MAX_OWN_READINGS = 2_000
+SHOWN_READINGS = 20
+"""Most of a provider's readings the air page reads, and how many of the newest it shows."""
 MAX_OWNER_BOOKINGS = 500
 """Most open or disputed bookings of an owner's spots the page lists."""
 AIR_FIELDS = ("pm10", "pm25", "no2")
@@ -231,13 +234,30 @@ def air(request: Request, service: str) -> Response:
     provider = account is not None and bool(node.query(
         "airquality", "is_provider", {"service": service, "account": addresses.from_text(account)}))
     contributions: list[dict[str, Any]] = []
+    readings: list[dict[str, Any]] = []
     if provider and account is not None:
         contributions = plain(node.query("airquality", "contributions", {
             "service": service, "provider": addresses.from_text(account), "limit": PAGE}))
         contributions.sort(key=lambda c: (-c["day"], c["zone"]))
-    context.update(provider=provider, contributions=contributions, fields=AIR_FIELDS, units=UNITS,
-                   highest=HIGHEST)
+        readings = latest_readings(node, service, addresses.from_text(account))
+    context.update(provider=provider, contributions=contributions, readings=readings,
+                   fields=AIR_FIELDS, units=UNITS, highest=HIGHEST)
     return render(request, "services/air.html", context)
+
+
+def latest_readings(node: Node, service: str, provider: bytes) -> list[dict[str, Any]]:
+    """The provider's latest ``SHOWN_READINGS`` readings, newest first, with status and reward
+    (the contract's per-provider index, read up to ``MAX_OWN_READINGS``)."""
+    found: list[dict[str, Any]] = []
+    after = 0
+    while len(found) < MAX_OWN_READINGS:
+        page = node.query("airquality", "readings_of",
+                          {"service": service, "provider": provider, "after": after, "limit": PAGE})
+        found.extend(page)
+        if len(page) < PAGE:
+            break
+        after = page[-1]["reading"]
+    return [plain(r) for r in reversed(found[-SHOWN_READINGS:])]
 
 
 # -- parking --------------------------------------------------------------------------------------

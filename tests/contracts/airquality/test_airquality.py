@@ -96,6 +96,14 @@ def test_an_outlier_is_flagged_and_reviewed_by_the_operators_verifier(city: City
     refused(city, "unknown_reading", "seoul_admin", "airquality", "review", service="air",
             reading=999, accept=False)
     assert city.query("airquality", "review_queue", service="air") == []
+    mine = city.query("airquality", "readings_of", service="air", provider=city.sensor4)
+    assert [(r["reading"], r["status"], r["reward"]) for r in mine] == [
+        (flagged["reading"], "accepted", AIR_REWARD), (normal["reading"], "accepted", AIR_REWARD)]
+    assert [r["reading"] for r in city.query("airquality", "readings_of", service="air",
+                                             provider=city.sensor4, after=flagged["reading"])] == [
+        normal["reading"]]
+    assert [r["cell"] for r in city.query("airquality", "readings_of", service="air",
+                                          provider=city.sensor1)] == ["0412-1086"]
 
 
 def test_with_verification_readings_wait_and_a_rejected_one_earns_nothing(city: City) -> None:
@@ -106,6 +114,8 @@ def test_with_verification_readings_wait_and_a_rejected_one_earns_nothing(city: 
     assert city.ok("seoul_admin", "airquality", "review", service="air",
                    reading=pending["reading"], accept=False) == "rejected"
     assert city.balance("sensor1") == 0
+    [rejected] = city.query("airquality", "readings_of", service="air", provider=city.sensor1)
+    assert (rejected["status"], rejected["reward"]) == ("rejected", 0), "the provider sees why"
     late = submit(city, "sensor2")
     city.at((DAY0 + 2) * DAY)
     refused(city, "review_closed", "seoul_admin", "airquality", "review", service="air",

@@ -73,6 +73,7 @@ class AirQuality(Contract):
     readings = Map("reading", Reading)          # (service, reading id) -> Reading
     next_id = Value("next_id", 1)               # reading and purchase ids, shared
     seen = Map("seen")                          # (service, provider, cell, hour) -> reading id
+    by_provider = Map("my_reading")             # (service, provider, reading id) -> True
     sums = Map("sum")                           # (service, hour, cell) -> [[count, sum]] per pollutant
     queue = Map("queue")                        # (service, reading id) -> True while under review
     zone_days = Map("zone_day", ZoneDay)        # (service, zone, day) -> ZoneDay
@@ -147,6 +148,7 @@ class AirQuality(Contract):
                            code="duplicate_reading")
         reading_id = self._next_id()
         self.seen[service, provider, cell, hour] = reading_id
+        self.by_provider[service, provider, reading_id] = True
         if self._outlier(service, hour, cell, measured):
             status = ReadingStatus.FLAGGED
         elif record["needs_verification"]:
@@ -262,6 +264,15 @@ class AirQuality(Contract):
     def reading(self, service: Name, reading: ReadingId) -> dict[str, Any]:
         """One reading, its status and the reward it earned."""
         return self._reading(service, reading).describe(reading)
+
+    @query
+    def readings_of(self, service: Name, provider: Address,
+                    after: Annotated[int, Int(0, 2**63 - 1)] = 0,
+                    limit: PageSize = 50) -> list[dict[str, Any]]:
+        """A provider's readings, oldest first, after the id ``after``: each with its status
+        (accepted, awaiting review, rejected) and reward."""
+        return [self.readings[service, key[2]].describe(key[2])
+                for key, _ in self.by_provider.scan(service, provider, after=(after,), limit=limit)]
 
     @query
     def review_queue(self, service: Name, after: Annotated[int, Int(0, 2**63 - 1)] = 0,
