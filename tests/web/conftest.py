@@ -40,39 +40,32 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser) -> Iterator[object]:
-    """A fresh browser profile (its own IndexedDB and cookies) with a phone-or-desktop page."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ko-KR")
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_default_timeout(20_000)
-    try:
-        yield page
-        assert errors == [], f"script errors on the page: {errors}"
-    finally:
-        context.close()
-
-
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
 @contextmanager
-def profile(browser, viewport=DESKTOP) -> Iterator[object]:
-    """A separate browser profile (its own wallet) for one more person, with a page that fails
-    the test on script errors."""
-    context = browser.new_context(viewport=viewport, locale="ko-KR")
+def profile(browser, viewport=DESKTOP, *, timeout_ms: int = 30_000, **options: object) -> Iterator[object]:
+    """A separate browser profile (its own wallet, IndexedDB and cookies) for one more person,
+    with a page that fails the test on script errors; ``options``: more of Playwright's context
+    options (a position and the permission to read it, say)."""
+    context = browser.new_context(viewport=viewport, locale="ko-KR", **options)
     errors: list[str] = []
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(timeout_ms)
     try:
         yield page
         assert errors == [], f"script errors on the page: {errors}"
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    """A fresh browser profile with a desktop page."""
+    with profile(browser, {"width": 1280, "height": 800}, timeout_ms=20_000) as page:
+        yield page
 
 
 def open_account_page(page, url: str) -> None:

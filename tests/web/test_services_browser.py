@@ -325,17 +325,9 @@ NOWON_OFFICE = {"latitude": 37.6543, "longitude": 127.0565}
 @pytest.fixture
 def located_page(browser) -> Iterator[object]:
     """A phone at Nowon district office that lets the portal read its location."""
-    context = browser.new_context(viewport=PHONE, locale="ko-KR", geolocation=NOWON_OFFICE,
-                                  permissions=["geolocation"])
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_default_timeout(20_000)
-    try:
+    with profile(browser, PHONE, timeout_ms=20_000, geolocation=NOWON_OFFICE,
+                 permissions=["geolocation"]) as page:
         yield page
-        assert errors == [], f"script errors on the page: {errors}"
-    finally:
-        context.close()
 
 
 def test_use_my_location_fills_the_cell_and_keeps_the_position_on_the_device(located_page, server):

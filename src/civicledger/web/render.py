@@ -90,6 +90,21 @@ def query_or_none(node: Node, contract: str, name: str, args: dict[str, Any]) ->
         return None
 
 
+def query_pages(node: Node, contract: str, name: str, args: dict[str, Any], *, cursor: str,
+                page: int, most: int) -> list[dict[str, Any]]:
+    """A paged contract query read page by page, each from the previous page's last ``cursor``
+    field, until a short page or at least ``most`` rows: a page's bounded read of an index."""
+    found: list[dict[str, Any]] = []
+    after = 0
+    while len(found) < most:
+        rows = node.query(contract, name, {**args, "after": after, "limit": page})
+        found.extend(rows)
+        if len(rows) < page:
+            break
+        after = rows[-1][cursor]
+    return found
+
+
 def ledger_now_ms(node: Node) -> int:
     """Now, as the next block will carry it at the earliest: contracts compare deadlines and
     windows with block times, and on a quiet chain the latest block is older than now."""

@@ -31,7 +31,7 @@ from civicledger.core.schema import Name
 from civicledger.node.node import Node
 from civicledger.web import charts
 from civicledger.web.i18n import Translator, language_of
-from civicledger.web.render import account_of, node_of, not_found, render, roles_of
+from civicledger.web.render import account_of, node_of, not_found, query_pages, render, roles_of
 from civicledger.web.services import (
     DEFAULT_ZONE,
     DEMO_ZONES,
@@ -99,15 +99,9 @@ def console(request: Request, service: str, department: str | None = None,
 def decided_disputes(node: Node, service: str) -> list[dict[str, Any]]:
     """The service's latest ``QUEUE_PAGE`` decided disputes, newest decision first (from the
     contract's dispute history, read up to ``MAX_DISPUTES``)."""
-    found: list[dict[str, Any]] = []
-    after = read = 0
-    while read < MAX_DISPUTES:
-        page = node.query("parking", "dispute_history", {"service": service, "after": after, "limit": PAGE})
-        found.extend(b for b in page if b["dispute"]["resolved_ms"] is not None)
-        read += len(page)
-        if len(page) < PAGE:
-            break
-        after = page[-1]["booking"]
+    found = [b for b in query_pages(node, "parking", "dispute_history", {"service": service},
+                                    cursor="booking", page=PAGE, most=MAX_DISPUTES)
+             if b["dispute"]["resolved_ms"] is not None]
     found.sort(key=lambda b: b["dispute"]["resolved_ms"], reverse=True)
     return [plain(b) for b in found[:QUEUE_PAGE]]
 

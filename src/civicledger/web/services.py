@@ -42,7 +42,16 @@ from civicledger.core.errors import NotFound, UnknownCall
 from civicledger.core.jsonform import plain
 from civicledger.core.schema import Name
 from civicledger.node.node import Node
-from civicledger.web.render import SEOUL, account_of, ledger_now_ms, node_of, not_found, render, templates
+from civicledger.web.render import (
+    SEOUL,
+    account_of,
+    ledger_now_ms,
+    node_of,
+    not_found,
+    query_pages,
+    render,
+    templates,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -201,16 +210,9 @@ def hazards(request: Request, service: str) -> Response:
 
 def own_reports(node: Node, service: str, account: str) -> list[dict[str, Any]]:
     """The account's hazard reports, newest first, each with its own photo and reward share."""
-    reporter = addresses.from_text(account)
-    found: list[dict[str, Any]] = []
-    after = 0
-    while len(found) < MAX_OWN_REPORTS:
-        page = node.query("hazards", "reports_of",
-                          {"service": service, "reporter": reporter, "after": after, "limit": PAGE})
-        found.extend(page)
-        if len(page) < PAGE:
-            break
-        after = page[-1]["hazard"]
+    found = query_pages(node, "hazards", "reports_of",
+                        {"service": service, "reporter": addresses.from_text(account)},
+                        cursor="hazard", page=PAGE, most=MAX_OWN_REPORTS)
     rows = []
     for summary in reversed(found[-50:]):
         hazard = plain(node.query("hazards", "hazard", {"service": service, "hazard": summary["hazard"]}))
@@ -248,15 +250,8 @@ def air(request: Request, service: str) -> Response:
 def latest_readings(node: Node, service: str, provider: bytes) -> list[dict[str, Any]]:
     """The provider's latest ``SHOWN_READINGS`` readings, newest first, with status and reward
     (the contract's per-provider index, read up to ``MAX_OWN_READINGS``)."""
-    found: list[dict[str, Any]] = []
-    after = 0
-    while len(found) < MAX_OWN_READINGS:
-        page = node.query("airquality", "readings_of",
-                          {"service": service, "provider": provider, "after": after, "limit": PAGE})
-        found.extend(page)
-        if len(page) < PAGE:
-            break
-        after = page[-1]["reading"]
+    found = query_pages(node, "airquality", "readings_of", {"service": service, "provider": provider},
+                        cursor="reading", page=PAGE, most=MAX_OWN_READINGS)
     return [plain(r) for r in reversed(found[-SHOWN_READINGS:])]
 
 
@@ -328,15 +323,9 @@ def with_actions(booking: dict[str, Any], now: int) -> dict[str, Any]:
 def bookings_on_spots_of(node: Node, service: str, owner: bytes) -> list[dict[str, Any]]:
     """Bookings of the owner's spots that are open (by start) or whose dispute was decided
     (newest first): the contract's owner index, read page by page up to ``MAX_OWNER_BOOKINGS``."""
-    found: list[dict[str, Any]] = []
-    after = 0
-    while len(found) < MAX_OWNER_BOOKINGS:
-        page = node.query("parking", "bookings_for",
-                          {"service": service, "owner": owner, "after": after, "limit": PAGE})
-        found.extend(plain(b) for b in page)
-        if len(page) < PAGE:
-            break
-        after = page[-1]["booking"]
+    found = [plain(b) for b in query_pages(node, "parking", "bookings_for",
+                                           {"service": service, "owner": owner},
+                                           cursor="booking", page=PAGE, most=MAX_OWNER_BOOKINGS)]
     live = [b for b in found if b["status"] != BookingStatus.RESOLVED]
     decided = [b for b in found if b["status"] == BookingStatus.RESOLVED]
     return sorted(live, key=lambda b: b["start_ms"]) + decided[::-1]

@@ -54,6 +54,7 @@ from civicledger.web.render import (
     not_found,
     org_names,
     query_or_none,
+    query_pages,
     render,
     roles_of,
 )
@@ -143,14 +144,8 @@ def _balances(node: Node, account: bytes, districts: list[dict[str, Any]]) -> li
 def _applications(node: Node, account: bytes) -> list[dict[str, Any]]:
     """The account's latest ``SHOWN_APPLICATIONS`` applications, newest first, as they stand now
     (the contract's per-volunteer index, read up to ``SCAN_LIMIT``)."""
-    found: list[dict[str, Any]] = []
-    after = 0
-    while len(found) < SCAN_LIMIT:
-        page = _query(node, "applications_of", volunteer=account, after=after, limit=QUERY_PAGE)
-        found.extend(page)
-        if len(page) < QUERY_PAGE:
-            break
-        after = page[-1]["request"]
+    found = query_pages(node, CONTRACT, "applications_of", {"volunteer": account},
+                        cursor="request", page=QUERY_PAGE, most=SCAN_LIMIT)
     out = []
     for application in reversed(found[-SHOWN_APPLICATIONS:]):
         request = query_or_none(node, CONTRACT, "request", {"request": application["request"]})

@@ -372,24 +372,16 @@ class Parking(Contract):
                       limit: PageSize = 50) -> list[dict[str, Any]]:
         """The service's disputed bookings awaiting the operator, by booking id, after the id
         ``after``; each with its spot's cell."""
-        found = []
-        for key, _ in self.disputed.scan(service, after=(after,), limit=limit):
-            stored = self.bookings[service, key[1]]
-            found.append({**self._view(service, key[1], stored),
-                          "cell": self.spots[service, stored.spot].cell})
-        return found
+        return [self._disputed_view(service, key[1])
+                for key, _ in self.disputed.scan(service, after=(after,), limit=limit)]
 
     @query
     def dispute_history(self, service: Name, after: After = 0,
                         limit: PageSize = 50) -> list[dict[str, Any]]:
         """Every dispute of the service, open or decided, by booking id, after the id ``after``;
         each with its booking and its spot's cell: the record an auditor reads."""
-        found = []
-        for key, _ in self.disputes.scan(service, after=(after,), limit=limit):
-            stored = self.bookings[service, key[1]]
-            found.append({**self._view(service, key[1], stored),
-                          "cell": self.spots[service, stored.spot].cell})
-        return found
+        return [self._disputed_view(service, key[1])
+                for key, _ in self.disputes.scan(service, after=(after,), limit=limit)]
 
     @query
     def is_free(self, service: Name, spot: SpotId, start_ms: Timestamp, hours: Hours) -> bool:
@@ -427,6 +419,11 @@ class Parking(Contract):
         dispute = self.disputes.get((service, booking))
         return {**stored.describe(booking),
                 "dispute": None if dispute is None else dispute.describe()}
+
+    def _disputed_view(self, service: str, booking: int) -> dict[str, Any]:
+        """A disputed booking as the operator reads it: ``_view`` and its spot's cell."""
+        stored = self.bookings[service, booking]
+        return {**self._view(service, booking, stored), "cell": self.spots[service, stored.spot].cell}
 
     def _unwind(self, service: str, booking: int, stored: Booking, status: BookingStatus,
                 owner_part: int) -> int:
