@@ -29,6 +29,7 @@ from fastapi import Query
 from civicledger.core import tx as txs
 from civicledger.core.errors import Busy, CivicError, EncodingError
 from civicledger.gateway import models, views
+from civicledger.gateway.admission import Outcome
 from civicledger.gateway.errors import ApiError
 from civicledger.node.node import Committed
 
@@ -42,7 +43,6 @@ SINGLE_TIMEOUT_MS = 10_000
 BATCH_TIMEOUT_MS = 30_000
 """Default ``timeout_ms`` of the batch route."""
 
-Outcome = Future[Committed] | CivicError
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 """Compact UTF-8 JSON, as FastAPI (pydantic) writes it."""
 
