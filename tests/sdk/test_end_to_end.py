@@ -11,7 +11,7 @@ import pytest
 
 from civicledger.cli.demo import DEMO_PASSPHRASE
 from civicledger.cli.workspace import Workspace
-from civicledger.sdk import Client, ProofError, Refused, TransactionFailed, Wallet
+from civicledger.sdk import Client, ClientError, ProofError, Refused, TransactionFailed, Wallet
 from tests.sdk.conftest import CIVIC
 
 
@@ -101,6 +101,19 @@ def test_a_tampered_proof_is_caught(client, minji, monkeypatch):
     monkeypatch.setattr(client, "_request", tampered)
     with pytest.raises(ProofError):
         client.verify_inclusion(outcome.tx_id)
+
+
+def test_a_key_that_is_not_the_accounts_is_caught(client, minji, monkeypatch):
+    real = client._request
+    other = Wallet.create().public_key.hex()
+    answers = iter([{"account": minji.address_text, "public_key": other},
+                    {"account": minji.address_text, "public_key": "not hex"}])
+    monkeypatch.setattr(client, "_request", lambda method, path, **kw: next(answers)
+                        if path.endswith("/key") else real(method, path, **kw))
+    for _ in range(2):
+        with pytest.raises(ClientError) as caught:
+            client.public_key(minji.address_text)
+        assert caught.value.code == "bad_key"
 
 
 def test_the_cli_sends_through_the_running_node(server, client):
