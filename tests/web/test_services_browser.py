@@ -359,13 +359,18 @@ def test_the_browser_places_points_in_the_same_cells_as_python(located_page, ser
     assert None in cells and cells[0] == "0000-0000"
 
 
-def test_a_refused_location_says_so_and_leaves_the_field_as_it_was(page, server):
-    page.add_init_script("""navigator.geolocation.getCurrentPosition =
-        (ok, fail) => setTimeout(() => fail({ code: 1, message: "denied" }), 10);""")
+@pytest.mark.parametrize(("answer", "words"), [
+    ("fail({ code: 1, message: 'denied' })", "위치 권한이 거부되었습니다"),
+    ("fail({ code: 2, message: 'unavailable' })", "위치를 찾지 못했습니다"),
+    ("ok({ coords: { latitude: 35.1, longitude: 129.0 } })", "시의 격자 밖에"),  # Busan: south of it
+])
+def test_a_location_that_cannot_give_a_cell_says_why_and_leaves_the_field(page, server, answer, words):
+    page.add_init_script(f"""navigator.geolocation.getCurrentPosition =
+        (ok, fail) => setTimeout(() => {answer}, 10);""")
     page.goto(server.url + "/services/hazards/roads")
     page.fill("#cell", "0412-1088")
     page.click('button[data-locate="cell"]')
     status = page.locator('[data-located-for="cell"][data-state=error]')
     status.wait_for()
-    assert "위치 권한이 거부되었습니다" in status.inner_text()
+    assert words in status.inner_text()
     assert page.input_value("#cell") == "0412-1088"
