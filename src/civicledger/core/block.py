@@ -19,10 +19,10 @@ from typing import Any
 from civicledger.core import encoding
 from civicledger.core.crypto import digest
 from civicledger.core.errors import EncodingError
-from civicledger.core.tx import SignedTransaction
 
 BLOCK_VERSION = 1
 MAX_BLOCK_BYTES = 64 * 1024 * 1024
+"""Largest encoded block body (its envelopes) or receipt a store reads back."""
 ZERO_HASH = bytes(32)
 OK = "ok"
 """The status of a receipt whose transaction succeeded; otherwise the error code."""
@@ -154,10 +154,3 @@ class BlockHeader:
     @property
     def env(self) -> BlockEnv:
         return BlockEnv(self.chain_id, self.height, self.time_ms, self.proposer)
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    header: BlockHeader
-    txs: tuple[SignedTransaction, ...]
-

@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civicledger.core.tx import MAX_TX_SIZE
 
-Hex32 = Field(pattern=r"^[0-9a-f]{64}$", description="32 bytes as lowercase hex")
 MAX_ENVELOPE_TEXT = (MAX_TX_SIZE + 2) // 3 * 4
 """Longest base64 text of an envelope."""
 MAX_BATCH_ENVELOPES = 5000

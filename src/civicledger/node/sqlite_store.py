@@ -24,7 +24,7 @@ from pathlib import Path
 
 from civicledger.core import encoding
 from civicledger.core import tx as txs
-from civicledger.core.block import BlockHeader, Receipt
+from civicledger.core.block import MAX_BLOCK_BYTES, BlockHeader, Receipt
 from civicledger.core.errors import StoreError
 from civicledger.node.store import CommitBatch, Store, StoredBlock, TopicHit
 
@@ -54,7 +54,6 @@ CREATE TABLE signers (address BLOB PRIMARY KEY, public_key BLOB NOT NULL) WITHOU
 """
 """Who holds which key: each address that signed a committed transaction (valid signatures).
 Created apart from ``_SCHEMA``: a chain from before it existed is indexed when first opened."""
-_MAX_BLOCK = 64 * 1024 * 1024
 CACHE_ENTRIES = 1_000_000
 """State entries the committing thread keeps in memory (about 100 MB at most)."""
 SIGNED_CACHE = 200_000
@@ -92,7 +91,7 @@ class SqliteStore(Store):
                 for height in heights:
                     signed = [i for (i,) in conn.execute("SELECT idx FROM txs WHERE height = ?", (height,))]
                     (data,) = conn.execute("SELECT txs FROM blocks WHERE height = ?", (height,)).fetchone()
-                    envelopes = encoding.decode(data, max_size=_MAX_BLOCK)
+                    envelopes = encoding.decode(data, max_size=MAX_BLOCK_BYTES)
                     conn.executemany("INSERT OR IGNORE INTO signers VALUES (?, ?)", [
                         pair for i in signed for pair in _signers(envelopes[i])])
             except BaseException:
@@ -190,7 +189,7 @@ class SqliteStore(Store):
         if row is None:
             return None
         header, txs = row
-        envelopes = encoding.decode(txs, max_size=_MAX_BLOCK)
+        envelopes = encoding.decode(txs, max_size=MAX_BLOCK_BYTES)
         try:
             rows = self._conn().execute(
                 "SELECT receipt FROM receipts WHERE height = ? ORDER BY idx", (height,)
@@ -335,7 +334,7 @@ def _signers(envelope: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def _receipt(data: bytes) -> Receipt:
-    return Receipt.from_value(encoding.decode(data, max_size=_MAX_BLOCK))
+    return Receipt.from_value(encoding.decode(data, max_size=MAX_BLOCK_BYTES))
 
 
 def _header(data: bytes) -> BlockHeader:
