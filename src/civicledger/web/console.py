@@ -263,15 +263,3 @@ def _field(name: str, spec: schema.Spec, required: bool, choices: dict[str, tupl
     if isinstance(inner, schema.ListOf) and isinstance(inner.item, schema.Bytes):
         return Field(name, "addresses", required)
     return Field(name, "text", required)
-
-
-def proposal_form_keys() -> list[str]:
-    """Catalogue keys the proposal forms build at run time (for the i18n test)."""
-    from civicledger.contracts.catalog import registry
-
-    contracts = registry().contracts
-    keys = []
-    for contract, method in PROPOSAL_KINDS:
-        keys += [f"console.kind.{contract}.{method}", f"console.kind_help.{contract}.{method}"]
-        keys += [f"console.arg.{p.name}" for p in contracts[contract].methods[method].params]
-    return keys
