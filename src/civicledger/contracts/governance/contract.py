@@ -10,6 +10,14 @@
   organisations have approved before the proposal expires, the call runs with
   governance as its sender. A call that is then refused marks the proposal
   ``failed`` with the refusal's code; nothing else changes.
+* A member organisation that runs a peer registers the peer's Ed25519 key
+  here (at genesis, or by proposal: ``set_peer_key`` adds or rotates it,
+  ``remove_peer_key`` retires it). After executing a block, each peer signs
+  its header; a block is final once ``finality_quorum`` of the peers in force
+  at its height have signed the same header (0, the default: a majority of
+  them). A key set by the proposal that passes in block h counts from block h
+  on; the earlier key counts for the blocks before it, so old attestations
+  stay checkable.
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ OptionalProposalId = Annotated[int | None, Optional(Int(1, 2**63 - 1))]
 OptionalAddress = Annotated[bytes | None, Optional(Bytes(20, 20))]
 PageSize = Annotated[int, Int(1, 200)]
 Percent = Annotated[int, Int(1, 100)]
+PeerPublicKey = Annotated[bytes, Bytes(32, 32)]
+OptionalHeight = Annotated[int | None, Optional(Int(0, 2**63 - 1))]
 
 DEFAULT_QUORUM_PERCENT = 50
 MAX_PROPOSAL_TTL_MS = 90 * 24 * 3600 * 1000
@@ -63,6 +73,14 @@ class Org(Record):
     name: str
     admins: tuple[bytes, ...]
     active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PeerKey(Record):
+    """One entry of an organisation's peer-key history: in force from ``since`` on."""
+
+    key: bytes
+    """The peer's Ed25519 public key; empty once the organisation retired its peer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +106,7 @@ class Governance(Contract):
     params = Map("param")                       # parameter name -> value
     proposals = Map("proposal", Proposal)       # proposal id -> Proposal
     next_proposal = Value("next_proposal", 1)
+    peer_keys = Map("peer_key", PeerKey)        # (org, since height) -> PeerKey
 
     OrgAdded = EventSpec("OrgAdded", ("org", "name"))
     AdminsChanged = EventSpec("AdminsChanged", ("org",))
@@ -97,6 +116,8 @@ class Governance(Contract):
     Proposed = EventSpec("Proposed", ("id", "org", "contract", "method"))
     Approved = EventSpec("Approved", ("id", "org", "approvals", "required"))
     Decided = EventSpec("Decided", ("id", "status", "outcome"))
+    PeerKeySet = EventSpec("PeerKeySet", ("org", "key"))
+    PeerKeyRemoved = EventSpec("PeerKeyRemoved", ("org",))
 
     # -- genesis -----------------------------------------------------------------
 
@@ -110,6 +131,12 @@ class Governance(Contract):
         self.params["quorum_percent"] = DEFAULT_QUORUM_PERCENT
         for name, value in config.get("params", {}).items():
             self.params[name] = value
+        for peer in config.get("peers", ()):
+            self._org(peer["org"])
+            key = bytes.fromhex(peer["key"])
+            if len(key) != 32:
+                raise ValueError(f"the peer key of '{peer['org']}' is not 32 bytes")
+            self.peer_keys[peer["org"], 0] = PeerKey(key)
 
     # -- helpers -----------------------------------------------------------------
 
@@ -188,8 +215,29 @@ class Governance(Contract):
         self._require_governance()
         if name == "quorum_percent" and not 1 <= value <= 100:
             raise Rejection("quorum_percent must be 1 to 100", code="out_of_range")
+        if name == "finality_quorum" and value > len(self._peers_at(self.ctx.env.height)):
+            raise Rejection("finality_quorum cannot exceed the number of peers", code="out_of_range")
         self.params[name] = value
         self.emit(self.ParamSet, name=name, value=value)
+
+    @method
+    def set_peer_key(self, org: Name, key: PeerPublicKey) -> None:
+        """Register or rotate ``org``'s peer key, in force from this block on (by proposal only)."""
+        self._require_governance()
+        self._org(org)
+        if any(peer["key"] == key for peer in self._peers_at(self.ctx.env.height)):
+            raise Conflict("that key is a peer key already")
+        self.peer_keys[org, self.ctx.env.height] = PeerKey(key)
+        self.emit(self.PeerKeySet, org=org, key=key)
+
+    @method
+    def remove_peer_key(self, org: Name) -> None:
+        """Retire ``org``'s peer: its attestations stop counting from this block (by proposal)."""
+        self._require_governance()
+        if not any(peer["org"] == org for peer in self._peers_at(self.ctx.env.height)):
+            raise NotFound(f"'{org}' runs no registered peer")
+        self.peer_keys[org, self.ctx.env.height] = PeerKey(b"")
+        self.emit(self.PeerKeyRemoved, org=org)
 
     @method
     def propose(
@@ -283,6 +331,24 @@ class Governance(Contract):
     def orgs_list(self) -> list[dict[str, Any]]:
         return [{"id": key[0], "name": org.name, "admins": list(org.admins), "active": org.active}
                 for key, org in self.orgs.scan()]
+
+    def _peers_at(self, height: int) -> list[dict[str, Any]]:
+        in_force: dict[str, tuple[int, bytes]] = {}
+        for (org, since), entry in self.peer_keys.scan():
+            if since <= height:  # entries of one org come in rising ``since`` order
+                in_force[org] = (since, entry.key)
+        return [{"org": org, "key": key, "since": since}
+                for org, (since, key) in sorted(in_force.items()) if key and self._is_active(org)]
+
+    @query
+    def peers(self, height: OptionalHeight = None) -> dict[str, Any]:
+        """The peers whose attestations count for block ``height`` (default: the latest), and
+        how many matching attestations make that block final."""
+        at = self.ctx.env.height if height is None else height
+        peers = self._peers_at(at)
+        configured = self.params.get("finality_quorum", 0)
+        quorum = min(configured, len(peers)) if configured else len(peers) // 2 + 1
+        return {"height": at, "peers": peers, "quorum": quorum if peers else 0}
 
     @query
     def param(self, name: Name) -> Any:
