@@ -17,7 +17,8 @@
     │       └── Replayed            the transaction id was already committed
     ├── NodeFault                   the node's environment failed; never affects state, retry
     │   ├── StoreError              the store could not read or commit
-    │   └── Busy                    a bounded queue is full; retry later
+    │   ├── Busy                    a bounded queue is full; retry later
+    │   └── Diverged                this peer's block differs from what a quorum of peers attested
     └── KeyFileError                a key file will not open: wrong passphrase, altered file
 
 Every error carries a stable, machine-readable ``code`` (snake_case) and a human
@@ -116,6 +117,13 @@ class StoreError(NodeFault):
 
 class Busy(NodeFault):
     code = "busy"
+
+
+class Diverged(NodeFault):
+    """This peer computed a block header that a quorum of member peers did not: it stops
+    committing and answers nothing as committed until an operator has looked."""
+
+    code = "diverged"
 
 
 class KeyFileError(CivicError):

@@ -4,11 +4,14 @@
            ─► orderer (solo: in-process) ─► executor thread: execute
            ─► commit thread: commit (fsync) → notify   (block h commits while h+1 executes)
 
-A caller learns its transaction committed only after the block is durable.
+A caller learns its transaction committed only after the block is durable and,
+on a peer of a consortium (``final_by_quorum``), only once the block is final:
+enough member peers have attested the same header (``finalise``).
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -91,6 +94,7 @@ class Node:
         *,
         verifier: Verifier | None = None,
         clock: Callable[[], int] = wall_clock_ms,
+        final_by_quorum: bool = False,
     ) -> None:
         head = store.head()
         if head is None:
@@ -103,6 +107,11 @@ class Node:
         self.chain_id = head.chain_id
         self._head = head
         self._waiters: dict[bytes, Future[Committed]] = {}
+        self.final_by_quorum = final_by_quorum
+        self.final_height = head.height if not final_by_quorum else 0
+        """The newest block known final (solo: every committed block is)."""
+        self._unfinal: collections.deque[tuple[int, list[tuple[Future[Committed], Committed]]]] = (
+            collections.deque())
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -112,6 +121,7 @@ class Node:
     # -- lifecycle -----------------------------------------------------------
 
     def start(self) -> Node:
+        self.orderer.resume(self._head.height)
         self._thread = threading.Thread(target=self._run, name="executor", daemon=True)
         self._thread.start()
         return self
@@ -128,6 +138,26 @@ class Node:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def halt(self, fault: NodeFault) -> None:
+        """Stop committing for good (a divergence, say): the executor stops before its next
+        block, and every waiter is told ``fault``."""
+        if self.fault is None:
+            self.fault = fault
+        self._stopping.set()
+        self._fail_waiters(fault)
+
+    def finalise(self, height: int) -> None:
+        """Blocks up to ``height`` are final: answer their transactions' waiters."""
+        with self._lock:
+            if height <= self.final_height:
+                return
+            self.final_height = height
+            done = []
+            while self._unfinal and self._unfinal[0][0] <= height:
+                done.extend(self._unfinal.popleft()[1])
+        for future, committed in done:
+            future.set_result(committed)
 
     def on_commit(self, listener: Callable[[CommitBatch], None]) -> None:
         """Call ``listener`` on the commit thread after each durable commit, in block order."""
@@ -189,12 +219,13 @@ class Node:
                 self._waiters[stx.id] = future
                 results[i] = future
                 ordered.append(stx)
-            try:
-                self.orderer.submit(ordered)
-            except CivicError as busy:
+        try:  # outside the lock: a replicated log takes milliseconds to acknowledge
+            self.orderer.submit(ordered)
+        except CivicError as refused:
+            with self._lock:
                 for stx in ordered:
-                    self._waiters.pop(stx.id)
-                results = [busy if isinstance(r, Future) else r for r in results]
+                    self._waiters.pop(stx.id, None)
+            results = [refused if isinstance(r, Future) else r for r in results]
         return results  # type: ignore[return-value]  # every None was replaced above
 
     # -- execution ---------------------------------------------------------------
@@ -222,8 +253,11 @@ class Node:
         try:
             while not self._stopping.is_set():
                 batch = self.orderer.next_batch(timeout=0.2)
-                if batch is None:
+                if batch is None or self._stopping.is_set():
                     continue
+                if batch.height is not None and batch.height != tip.height + 1:
+                    raise NodeFault(f"the log gave batch {batch.height} after block {tip.height}",
+                                    code="out_of_order")
                 executed = execute_block(self.registry, pending, tip, batch,
                                          verifier=self.verifier, committed=committed)
                 if committing is not None:
@@ -253,18 +287,26 @@ class Node:
     def _notify(self, executed: CommitBatch) -> None:
         height = executed.header.height
         with self._lock:
-            futures = [self._waiters.pop(r.tx_id, None) for r in executed.receipts]
-        for index, (future, receipt) in enumerate(zip(futures, executed.receipts, strict=True)):
-            if future is not None:
-                future.set_result(Committed(height, index, receipt))
+            answers = [(future, Committed(height, index, receipt))
+                       for index, receipt in enumerate(executed.receipts)
+                       if (future := self._waiters.pop(receipt.tx_id, None)) is not None]
+            if self.final_by_quorum and height > self.final_height:
+                self._unfinal.append((height, answers))
+                answers = []
+            elif not self.final_by_quorum:
+                self.final_height = height
+        for future, committed in answers:
+            future.set_result(committed)
         for listener in self._listeners:
             listener(executed)
 
     def _fail_waiters(self, fault: BaseException) -> None:
         with self._lock:
             waiters, self._waiters = self._waiters, {}
+            unfinal = [future for _, answers in self._unfinal for future, _ in answers]
+            self._unfinal.clear()
         error = fault if isinstance(fault, NodeFault) else NodeFault(f"node fault: {fault!r}")
-        for future in waiters.values():
+        for future in (*waiters.values(), *unfinal):
             if not future.done():
                 future.set_exception(error)
 

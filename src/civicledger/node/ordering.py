@@ -2,8 +2,8 @@
 
 An orderer puts admitted transactions into one total order and cuts it into
 batches, each stamped with a block time and a proposer. Every peer executes
-the same batches in the same order. The NATS JetStream cluster (roadmap step
-4) implements this interface with a replicated log.
+the same batches in the same order. The NATS JetStream cluster implements this
+interface with a replicated log (``jetstream.py``).
 """
 
 from __future__ import annotations
@@ -25,9 +25,14 @@ class Batch:
     """Block time chosen by ordering (Unix ms)."""
     proposer: str
     txs: tuple[SignedTransaction, ...]
+    height: int | None = None
+    """The height the log assigned this batch (a replicated log numbers them; solo does not)."""
 
 
 class Orderer(ABC):
+    def resume(self, after_height: int) -> None:  # noqa: B027 - optional: solo needs nothing
+        """Deliver batches from height ``after_height + 1`` on: the executor's head."""
+
     @abstractmethod
     def submit(self, txs: Sequence[SignedTransaction]) -> None:
         """Queue admitted transactions; raises Busy if the queue is full."""
