@@ -11,6 +11,14 @@ from civicledger.core.encoding import decode
 from tests.gateway.conftest import b64, error_code, transfer
 
 
+def test_a_solo_node_has_no_attestations_and_its_blocks_are_final(api, node):
+    answer = api.get("/v1/blocks/0/attestations").json()
+    assert answer["mode"] == "solo" and answer["final"] is True
+    assert answer["attestations"] == [] and answer["header_hash"] == node.head.hash.hex()
+    missing = api.get("/v1/blocks/99/attestations")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_block"
+
+
 def _commit(api, stx) -> dict:
     body = api.post("/v1/transactions?wait=true", json={"envelope": b64(stx)}).json()
     assert body["state"] == "committed"
@@ -21,7 +29,8 @@ def test_chain_health_and_readiness(api, node):
     chain = api.get("/v1/chain").json()
     assert chain["chain_id"] == node.chain_id and chain["head"]["height"] == 0
     assert chain["contracts"][:2] == ["governance", "token"]
-    assert api.get("/v1/health").json() == {"status": "ok"}
+    assert api.get("/v1/health").json() == {"status": "ok", "height": 0, "final_height": 0,
+                                            "consortium": None}
     ready = api.get("/v1/ready")
     assert ready.status_code == 200 and ready.json()["ready"] is True
 

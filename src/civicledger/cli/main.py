@@ -558,5 +558,11 @@ def bench(accounts: int, count: int) -> None:
     click.echo(run_transfers(accounts=accounts, count=count).line())
 
 
+from civicledger.cli.cluster import cluster, peer  # noqa: E402 - they import this module's helpers
+
+cli.add_command(cluster)
+cli.add_command(peer)
+
+
 def main() -> None:
     cli(prog_name="civic")

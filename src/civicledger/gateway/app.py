@@ -21,6 +21,7 @@ from civicledger.gateway.ratelimit import RateLimiter
 from civicledger.gateway.submission import CommitWaits
 from civicledger.node.blobs import MAX_BLOB_BYTES, BlobStore
 from civicledger.node.node import Node
+from civicledger.node.peer import Peer
 
 API_PREFIX = "/v1"
 SUBMIT_PATH = f"{API_PREFIX}/transactions"
@@ -54,6 +55,8 @@ class Gateway:
     admission: Admission
     blobs: BlobStore | None
     waits: CommitWaits = field(default_factory=CommitWaits)
+    consortium: Peer | None = None
+    """The consortium peer this node runs as, if it is one (else the node orders solo)."""
 
     def client_of(self, request: Request) -> str:
         return self.client_of_scope(request.scope)
@@ -98,10 +101,11 @@ class GatewayApp(FastAPI):
 
 
 def create_app(node: Node, config: GatewayConfig | None = None, *,
-               blobs: BlobStore | None = None) -> GatewayApp:
+               blobs: BlobStore | None = None, consortium: Peer | None = None) -> GatewayApp:
     """The FastAPI application for ``node`` (started or not; routes need it started).
 
     ``blobs``: where uploaded photos are kept; without it the blob routes answer 503.
+    ``consortium``: the peer ``node`` belongs to, on a consortium member's peer.
     """
     from civicledger import web
     from civicledger.gateway.routes import (
@@ -120,8 +124,10 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
     gateway = Gateway(
         node, config, EventHub(node.store, config.stream_queue), Metrics(node),
         RateLimiter(config.rate_per_s, config.burst), Admission(node, config.max_batch),
-        blobs,
+        blobs, consortium=consortium,
     )
+    if consortium is not None:
+        gateway.metrics.watch_peer(consortium.status)
     node.on_commit(gateway.hub.publish)
     node.on_commit(gateway.metrics.on_commit)
     app = GatewayApp(

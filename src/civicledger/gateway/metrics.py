@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from civicledger.node.node import Node
+from civicledger.node.peer import PeerStatus
 from civicledger.node.store import CommitBatch
 
 disable_created_metrics()  # the *_created series only double the output
@@ -41,6 +45,33 @@ class Metrics:
         )
         self.refused = Counter("civic_refused_requests", "Requests refused, by error code",
                                ["code"], registry=self.registry)
+
+    def watch_peer(self, status: Callable[[], PeerStatus]) -> None:
+        """Serve a consortium peer's view: final height, lag, divergence, peers heard from."""
+        gauges = {
+            "civic_final_height": ("The newest block a quorum of member peers attested",
+                                   lambda s: s.final_height),
+            "civic_log_height": ("The newest batch in the ordering log", lambda s: s.log_height),
+            "civic_log_lag": ("Batches in the log not yet committed here", lambda s: s.lag),
+            "civic_diverged": ("1 if this peer's chain differs from the quorum's",
+                               lambda s: int(bool(s.diverged))),
+            "civic_proposing": ("1 while this peer holds the proposer lease",
+                                lambda s: int(s.proposing)),
+            "civic_peers_seen": ("Member peers whose attestations this peer has seen",
+                                 lambda s: len(s.peers_seen)),
+        }
+        for name, (text, read) in gauges.items():
+            Gauge(name, text, registry=self.registry).set_function(lambda read=read: read(status()))
+
+        class PeerHeights(Collector):  # read on each scrape
+            def collect(self) -> Iterable[Any]:
+                family = GaugeMetricFamily("civic_peer_attested_height",
+                                           "Each member peer's newest attested height", labels=["org"])
+                for org, height in sorted(status().peers_seen.items()):
+                    family.add_metric([org], height)
+                yield family
+
+        self.registry.register(PeerHeights())
 
     def admitted(self, tx_ids: Iterable[bytes]) -> None:
         now = self._clock()

@@ -231,8 +231,47 @@ class BlobRef(Model):
     media_type: str
 
 
+class PeerHealth(Model):
+    """A consortium peer's view of the chain and of the other member peers."""
+
+    org: str = Field(description="The member organisation running this peer")
+    height: int = Field(description="This peer's last committed block")
+    final_height: int = Field(description="The newest block a quorum of peers attested")
+    log_height: int = Field(description="The newest batch seen in the ordering log")
+    lag: int = Field(description="Batches in the log this peer has not committed yet")
+    proposing: bool = Field(description="Whether this peer holds the proposer lease now")
+    peers_seen: dict[str, int] = Field(description="Each member peer's newest attested height")
+    dissenters: dict[str, int] = Field(
+        description="Peers whose header differed from the quorum's, with the first such height")
+    diverged: bool = Field(description="This peer's chain differs from the quorum's: it stopped")
+    divergence: str = Field("", description="Which block and which roots differ")
+
+
 class Health(Model):
-    status: str
+    status: str = Field(description="ok, or diverged")
+    height: int | None = None
+    final_height: int | None = None
+    consortium: PeerHealth | None = Field(None, description="Present on a consortium peer")
+
+
+class AttestationView(Model):
+    org: str
+    header_hash: str
+    signature: str = Field(description="Ed25519 over digest('civicledger/attestation', "
+                                       "encode([chain_id, height, header_hash])), hex")
+    matches: bool = Field(description="It names this block's header (as this peer holds it)")
+
+
+class BlockAttestations(Model):
+    """Who signed a block: a light client checks each signature against ``peers``' keys."""
+
+    height: int
+    header_hash: str
+    mode: str = Field(description="solo (one node; final once committed) or consortium")
+    quorum: int = Field(description="Matching attestations that make the block final")
+    peers: dict[str, str] = Field(description="Peer keys in force at this height, by org (hex)")
+    attestations: list[AttestationView]
+    final: bool
 
 
 class Readiness(Model):

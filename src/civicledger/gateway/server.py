@@ -12,6 +12,7 @@ from civicledger.gateway.app import create_app
 from civicledger.gateway.config import GatewayConfig
 from civicledger.node.blobs import BlobStore
 from civicledger.node.node import Node
+from civicledger.node.peer import Peer
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
@@ -67,9 +68,10 @@ class HttpProtocol(HttpToolsProtocol):
 
 
 def server(node: Node, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-           config: GatewayConfig | None = None, blobs: BlobStore | None = None) -> uvicorn.Server:
+           config: GatewayConfig | None = None, blobs: BlobStore | None = None,
+           consortium: Peer | None = None) -> uvicorn.Server:
     """A uvicorn server for ``node``'s gateway; ``run()`` serves until SIGINT or SIGTERM."""
-    app = create_app(node, config, blobs=blobs)
+    app = create_app(node, config, blobs=blobs, consortium=consortium)
     return uvicorn.Server(uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False,
         http=HttpProtocol, loop="uvloop", timeout_graceful_shutdown=5,

@@ -12,6 +12,7 @@ from civicledger.core.jsonform import plain
 from civicledger.core.tx import SignedTransaction
 from civicledger.gateway import models
 from civicledger.node.node import HistoryEntry, Node
+from civicledger.node.peer import PeerStatus
 from civicledger.node.store import Store, StoredBlock
 
 
@@ -95,3 +96,12 @@ def history_item(entry: HistoryEntry, events: list[models.EventView] | None = No
     return models.HistoryItem(height=entry.height, index=entry.index, time_ms=entry.time_ms,
                               tx_id=entry.receipt.tx_id.hex(), status=entry.receipt.status,
                               events=events if events is not None else [event(e) for e in entry.events])
+
+
+def peer_health(status: PeerStatus) -> models.PeerHealth:
+    return models.PeerHealth(
+        org=status.org, height=status.height, final_height=status.final_height,
+        log_height=status.log_height, lag=status.lag, proposing=status.proposing,
+        peers_seen=status.peers_seen, dissenters=status.dissenters,
+        diverged=bool(status.diverged), divergence=status.diverged,
+    )

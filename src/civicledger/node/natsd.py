@@ -208,11 +208,14 @@ class NatsCluster:
 
 
 def stop_recorded(pids_file: Path) -> list[int]:
-    """Stop the processes a PIDs file records (``civic cluster down``); returns those stopped."""
+    """Stop the processes a PIDs file records (``civic cluster down``); returns those stopped.
+
+    The file maps names to PIDs, or to records with a ``pid``."""
     if not pids_file.exists():
         return []
     stopped = []
-    for pid in json.loads(pids_file.read_text()).values():
+    for entry in json.loads(pids_file.read_text()).values():
+        pid = entry["pid"] if isinstance(entry, dict) else entry
         if _end(pid):
             stopped.append(pid)
     deadline = time.monotonic() + 10

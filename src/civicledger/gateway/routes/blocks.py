@@ -56,3 +56,34 @@ def block(request: Request,
     if found is None:
         raise NotFound(f"no block {ref}", code="unknown_block")
     return _view(found)
+
+
+@router.get("/blocks/{ref}/attestations", response_model=models.BlockAttestations)
+def attestations(request: Request,
+                 ref: Annotated[str, Path(description="A height, or a block hash (64 hex digits)")]
+                 ) -> models.BlockAttestations:
+    """Which member peers signed this block's header, with the peer keys in force at its height.
+
+    Check each signature against ``peers`` (governance's registered keys) and count those naming
+    this header: the block is final at ``quorum``. A solo node has no peers; its blocks are final
+    once committed."""
+    gateway = gateway_of(request)
+    node = gateway.node
+    height = views.block_height(node.store, ref)
+    header = node.store.header(height) if height is not None else None
+    if header is None:
+        raise NotFound(f"no block {ref}", code="unknown_block")
+    if gateway.consortium is None:
+        return models.BlockAttestations(height=header.height, header_hash=header.hash.hex(),
+                                        mode="solo", quorum=0, peers={}, attestations=[],
+                                        final=header.height <= node.final_height)
+    answer = node.query("governance", "peers", {"height": header.height})
+    held = gateway.consortium.attestations(header.height)
+    return models.BlockAttestations(
+        height=header.height, header_hash=header.hash.hex(), mode="consortium",
+        quorum=answer["quorum"], peers={p["org"]: p["key"].hex() for p in answer["peers"]},
+        attestations=[models.AttestationView(org=a.org, header_hash=a.header_hash.hex(),
+                                             signature=a.signature.hex(), matches=a.header == header)
+                      for a in held],
+        final=header.height <= node.final_height,
+    )

@@ -24,9 +24,15 @@ def chain(request: Request) -> models.ChainInfo:
 
 
 @router.get("/health", response_model=models.Health)
-def health() -> models.Health:
-    """Liveness: the process answers."""
-    return models.Health(status="ok")
+def health(request: Request) -> models.Health:
+    """Liveness: the process answers. On a consortium peer, also its height, the final
+    height, its lag behind the ordering log, the peers it hears from, and whether it diverged
+    (a diverged peer still answers here, and its ``/v1/ready`` says why it is not ready)."""
+    gateway = gateway_of(request)
+    node = gateway.node
+    peer = views.peer_health(gateway.consortium.status()) if gateway.consortium else None
+    return models.Health(status="diverged" if peer is not None and peer.diverged else "ok",
+                         height=node.head.height, final_height=node.final_height, consortium=peer)
 
 
 @router.get("/ready", response_model=models.Readiness,
