@@ -53,3 +53,30 @@ def accounts() -> Accounts:
 @pytest.fixture
 def registry():
     return default_registry()
+
+
+@pytest.fixture
+def nats_cluster(tmp_path):
+    """Three real nats-server processes on 127.0.0.1, with a NATS login per member org."""
+    from civicledger.node.natsd import NatsCluster
+    from tests.node.consortium import ORGS
+
+    cluster = NatsCluster(tmp_path / "nats")
+    logins = cluster.write(3, ORGS)
+    cluster.start()
+    try:
+        yield cluster, logins
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def consortium(tmp_path, nats_cluster, accounts):
+    from tests.node.consortium import Consortium
+
+    cluster, logins = nats_cluster
+    members = Consortium(tmp_path, cluster, logins, accounts)
+    try:
+        yield members
+    finally:
+        members.close()

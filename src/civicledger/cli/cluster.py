@@ -14,13 +14,14 @@ nodes' configuration, stores and logs), one data directory per organisation, and
 from __future__ import annotations
 
 import json
-import shutil
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,8 @@ def cluster_up(root: str, first_port: int, block_ms: int) -> None:
     first start), wait until each gateway is ready, and return; `civic cluster down` stops them."""
     base = Path(root)
     try:
-        peers = start_cluster(base, first_port=first_port, block_ms=block_ms)
+        peers = start_cluster(base, ports=range(first_port, first_port + len(PEER_ORGS)),
+                              block_ms=block_ms)
     except CivicError as error:
         _fail(error)
     for org, entry in peers.items():
@@ -197,9 +199,13 @@ def cluster_down(root: str) -> None:
     click.echo(f"stopped {stopped} processes" if stopped else "nothing was running")
 
 
-def start_cluster(base: Path, *, first_port: int = FIRST_PORT, block_ms: int = 20,
-                  orgs: tuple[str, ...] = PEER_ORGS, timeout: float = 120) -> dict[str, Any]:
-    """Lay out (first time) and start the cluster under ``base``; the peers' PIDs and URLs."""
+def start_cluster(base: Path, *, ports: Sequence[int] | None = None, block_ms: int = 20,
+                  orgs: Sequence[str] = PEER_ORGS, genesis: Genesis | None = None,
+                  timeout: float = 120) -> dict[str, Any]:
+    """Lay out (first time) and start the cluster under ``base``; the peers' PIDs and URLs.
+
+    ``genesis``: the chain to start (its governance must list ``orgs``); default the demo city.
+    """
     nats = NatsCluster(base / "nats")
     peers_file = base / "peers.json"
     if peers_file.exists():
@@ -209,27 +215,16 @@ def start_cluster(base: Path, *, first_port: int = FIRST_PORT, block_ms: int = 2
         if base.exists() and any(base.iterdir()):
             raise NodeFault(f"{base} is not empty and holds no cluster", code="cluster_exists")
         try:
-            _create_members(base, orgs, nats.write(3, orgs))
+            _create_members(base, tuple(orgs), nats.write(3, orgs), genesis)
         except BaseException:
             shutil.rmtree(base, ignore_errors=True)  # nothing half-made is left to start from
             raise
     nats.start()
-    servers = ",".join(nats.urls())
-    env = {**os.environ, "CIVIC_PASSPHRASE": demo.DEMO_PASSPHRASE}
-    ports = range(first_port, first_port + len(orgs))
+    ports = list(ports or range(FIRST_PORT, FIRST_PORT + len(orgs)))
     peers: dict[str, Any] = {}
     try:
         for org, port in zip(orgs, ports, strict=True):
-            directory = base / org
-            log = open(directory / "peer.log", "ab")  # noqa: SIM115 - the child holds it open
-            process = subprocess.Popen(
-                [sys.executable, "-m", "civicledger", "--data", str(directory), "peer", "up",
-                 "--org", org, "--nats", servers, "--port", str(port), "--block-ms", str(block_ms)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                start_new_session=True,
-            )
-            log.close()
-            peers[org] = {"pid": process.pid, "port": port, "url": f"http://{DEFAULT_HOST}:{port}"}
+            peers[org] = launch_peer(base, org, port, block_ms=block_ms)
             peers_file.write_text(json.dumps(peers, indent=1))
         _wait_ready(peers, base, timeout)
     except BaseException:
@@ -238,26 +233,49 @@ def start_cluster(base: Path, *, first_port: int = FIRST_PORT, block_ms: int = 2
     return peers
 
 
+def launch_peer(base: Path, org: str, port: int, *, block_ms: int = 20,
+                extra: Sequence[str] = ()) -> dict[str, Any]:
+    """Start ``org``'s peer as a process of its own (its log: ``base/org/peer.log``)."""
+    servers = ",".join(NatsCluster(base / "nats").urls())
+    directory = base / org
+    env = {**os.environ, "CIVIC_PASSPHRASE": demo.DEMO_PASSPHRASE}
+    log = open(directory / "peer.log", "ab")  # noqa: SIM115 - the child holds it open
+    process = subprocess.Popen(
+        [sys.executable, "-m", "civicledger", "--data", str(directory), "peer", "up",
+         "--org", org, "--nats", servers, "--port", str(port), "--block-ms", str(block_ms), *extra],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        start_new_session=True,
+    )
+    log.close()
+    return {"pid": process.pid, "port": port, "url": f"http://{DEFAULT_HOST}:{port}"}
+
+
 def stop_cluster(base: Path) -> int:
     """Stop the recorded peers (SIGTERM: they commit, close and exit), then the NATS nodes."""
     stopped = stop_recorded(base / "peers.json")
     return len(stopped) + len(stop_recorded(base / "nats" / "pids.json"))
 
 
-def _create_members(base: Path, orgs: tuple[str, ...], logins: dict[str, Credentials]) -> None:
-    """Make the demo city once, with each member's peer key in governance, and give every member
-    the same chain: the first member's store copied (online backup) into each data directory."""
+def _create_members(base: Path, orgs: tuple[str, ...], logins: dict[str, Credentials],
+                    genesis: Genesis | None) -> None:
+    """Make the chain once (the demo city by default), with each member's peer key in
+    governance, and give every member the same chain: the first member's store copied
+    (online backup) into each data directory."""
     first = Workspace(base / orgs[0])
     peer_keys = {org: KeyPair.generate() for org in orgs}
-    chain_id = f"civic-cluster-{os.urandom(3).hex()}"
-    genesis, keys = demo.create(first, chain_id, wall_clock_ms() - demo.DEMO_WEEK_MS)
+    keys = None
+    if genesis is None:
+        chain_id = f"civic-cluster-{os.urandom(3).hex()}"
+        genesis, keys = demo.create(first, chain_id, wall_clock_ms() - demo.DEMO_WEEK_MS)
     genesis = Genesis(genesis.chain_id, genesis.time_ms, demo.merge_genesis(genesis.contracts, {
         "governance": {"peers": [{"org": org, "key": peer_keys[org].public_key.hex()} for org in orgs]},
     }))
+    first.root.mkdir(parents=True, exist_ok=True)
     store = SqliteStore(first.db)
     try:
         initialise(store, default_registry(), genesis)
-        demo.seed_week(store, keys, genesis)
+        if keys is not None:
+            demo.seed_week(store, keys, genesis)
     finally:
         store.close()
     for org in orgs:

@@ -250,6 +250,8 @@ class NatsLink:
     def _stop_loop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
+        if not self._thread.is_alive():
+            self.loop.close()
 
 
 async def retrying(make: Callable[[], Awaitable[T]], *, until: float, what: str) -> T:

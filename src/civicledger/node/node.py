@@ -189,7 +189,8 @@ class Node:
     def submit_many(self, envelopes: Sequence[bytes]) -> list[Future[Committed] | CivicError]:
         """Admit many envelopes; per envelope a future, or the error that refused it."""
         if self.fault is not None:
-            raise NodeFault(f"the node stopped committing: {self.fault}")
+            code = self.fault.code if isinstance(self.fault, NodeFault) else NodeFault.code
+            raise NodeFault(f"the node stopped committing: {self.fault}", code=code)
         now = self.clock()
         results: list[Future[Committed] | CivicError | None] = []
         admitted: list[tuple[int, txs.SignedTransaction]] = []
