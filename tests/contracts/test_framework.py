@@ -25,7 +25,7 @@ from civicledger.core.address import address_of, to_text
 from civicledger.core.block import BlockEnv
 from civicledger.core.crypto import KeyPair
 from civicledger.core.encoding import encode
-from civicledger.core.errors import Rejection, Unauthorized, UnknownCall
+from civicledger.core.errors import NodeFault, Rejection, Unauthorized, UnknownCall
 from civicledger.core.schema import Address, Count, Int, Memo
 from civicledger.core.state import MemoryState, Overlay
 
@@ -104,6 +104,12 @@ class Notes(Contract):
     def divide(self, n: Annotated[int, Int(-10, 10)]) -> int:
         self.counter = 300
         return 100 // n
+
+    @method
+    def exhaust(self, kind: Annotated[int, Int(0, 1)]) -> None:
+        """Stand in for a host running out of memory (0) or of stack (1)."""
+        self.counter = 500
+        raise (MemoryError if kind == 0 else RecursionError)("host limit")
 
     @method
     def unencodable_result(self) -> Any:
@@ -359,6 +365,17 @@ def test_a_contract_bug_is_a_failed_receipt_that_changes_nothing(box: Sandbox) -
     assert snapshot(box) == before
     assert box.call(ALICE, "notes", "emit_wrong_fields").status == "contract_error"
     assert snapshot(box) == before
+
+
+@pytest.mark.parametrize("kind", [0, 1])
+def test_a_host_limit_is_a_node_fault_never_a_receipt(box: Sandbox, kind: int) -> None:
+    """Memory and stack depend on the host, so a receipt recording them could fork the chain."""
+    before = snapshot(box)
+    with pytest.raises(NodeFault) as fault:
+        box.call(ALICE, "notes", "exhaust", kind=kind)
+    assert fault.value.code == "host_fault"
+    assert ("MemoryError" if kind == 0 else "RecursionError") in fault.value.message
+    assert snapshot(box) == before and not box.receipts
 
 
 def test_an_unencodable_result_fails_and_changes_nothing(box: Sandbox) -> None:

@@ -362,6 +362,11 @@ class Registry:
             result = self.invoke(top, contract, method_name, args, readonly=False, checked=checked)
         except NodeFault:
             raise
+        except (MemoryError, RecursionError) as fault:
+            # How much memory or stack a host has is not part of the protocol: another peer
+            # could run the same call, so this is the node's fault, never a receipt.
+            raise NodeFault(f"{type(fault).__name__} in {contract}.{method_name} on this host",
+                            code="host_fault") from fault
         except Rejection as rejection:
             return Receipt(tx_id, rejection.code, rejection.message)
         except Exception as bug:  # noqa: BLE001 - a contract bug is deterministic: record it
