@@ -20,14 +20,24 @@ from tests.node.conftest import Accounts, make_genesis
 ORGS = ("city", "nowon", "gangseo")
 
 
-def consortium_genesis(accounts: Accounts, peer_keys: dict[str, KeyPair], **params: int) -> Genesis:
+def member_genesis(accounts: Accounts, orgs: tuple[str, ...] = ORGS, **params: int) -> Genesis:
+    """The test chain with ``orgs`` as members (the first one issues CIV); no peers yet."""
     base = make_genesis(accounts, amount=10**9)
     governance = dict(base.contracts["governance"])
     admin = governance["orgs"][0]["admins"][0]
-    governance["orgs"] = [governance["orgs"][0]] + [
-        {"id": org, "name": org, "admins": [admin], "roles": {}} for org in ORGS[1:]]
-    governance["peers"] = [{"org": org, "key": key.public_key.hex()} for org, key in peer_keys.items()]
+    governance["orgs"] = [{**governance["orgs"][0], "id": orgs[0]}] + [
+        {"id": org, "name": org, "admins": [admin], "roles": {}} for org in orgs[1:]]
     governance["params"] = params
+    token = dict(base.contracts["token"])
+    token["currencies"] = [{**c, "issuer": orgs[0]} for c in token["currencies"]]
+    return Genesis(base.chain_id, base.time_ms, {**base.contracts, "governance": governance,
+                                                  "token": token})
+
+
+def consortium_genesis(accounts: Accounts, peer_keys: dict[str, KeyPair], **params: int) -> Genesis:
+    base = member_genesis(accounts, **params)
+    governance = dict(base.contracts["governance"])
+    governance["peers"] = [{"org": org, "key": key.public_key.hex()} for org, key in peer_keys.items()]
     return Genesis(base.chain_id, base.time_ms, {**base.contracts, "governance": governance})
 
 
@@ -42,6 +52,8 @@ class Consortium:
         self.genesis = consortium_genesis(accounts, self.keys, **params)
         self.peers: dict[str, Peer] = {}
         self._sent = 0
+        self.final_when_answered: dict[bytes, int] = {}
+        """Per answered transaction, the answering peer's final height at that moment."""
 
     def store(self, org: str) -> SqliteStore:
         path = self.root / f"{org}.db"
@@ -83,9 +95,16 @@ class Consortium:
         return out
 
     def submit(self, org: str, envelopes: Iterable[bytes]) -> list[Future[Committed]]:
-        results = self.peers[org].node.submit_many(list(envelopes))
+        node = self.peers[org].node
+        results = node.submit_many(list(envelopes))
         for result in results:
             assert isinstance(result, Future), result
+
+            def answered(future: Future[Committed], node=node) -> None:
+                if future.exception() is None:
+                    self.final_when_answered[future.result().receipt.tx_id] = node.final_height
+
+            result.add_done_callback(answered)
         return results  # type: ignore[return-value]
 
     def heads(self) -> dict[str, int]:
