@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -37,7 +36,7 @@ from civicledger.gateway.config import GatewayConfig
 from civicledger.gateway.server import DEFAULT_HOST, server
 from civicledger.node.blobs import BlobStore
 from civicledger.node.executor import Genesis
-from civicledger.node.natsd import Credentials, NatsCluster, stop_recorded
+from civicledger.node.natsd import Credentials, NatsCluster, exited, spawn, stop_recorded
 from civicledger.node.node import initialise
 from civicledger.node.ordering import wall_clock_ms
 from civicledger.node.peer import Peer, open_peer
@@ -239,14 +238,9 @@ def launch_peer(base: Path, org: str, port: int, *, block_ms: int = 20,
     servers = ",".join(NatsCluster(base / "nats").urls())
     directory = base / org
     env = {**os.environ, "CIVIC_PASSPHRASE": demo.DEMO_PASSPHRASE}
-    log = open(directory / "peer.log", "ab")  # noqa: SIM115 - the child holds it open
-    process = subprocess.Popen(
-        [sys.executable, "-m", "civicledger", "--data", str(directory), "peer", "up",
-         "--org", org, "--nats", servers, "--port", str(port), "--block-ms", str(block_ms), *extra],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-        start_new_session=True,
-    )
-    log.close()
+    process = spawn([sys.executable, "-m", "civicledger", "--data", str(directory), "peer", "up",
+                     "--org", org, "--nats", servers, "--port", str(port), "--block-ms", str(block_ms),
+                     *extra], directory / "peer.log", env)
     return {"pid": process.pid, "port": port, "url": f"http://{DEFAULT_HOST}:{port}"}
 
 
@@ -303,23 +297,10 @@ def _wait_ready(peers: dict[str, Any], base: Path, timeout: float) -> None:
                     del waiting[org]
             except httpx.HTTPError:
                 pass
-            if _exited(entry["pid"]):
+            if exited(entry["pid"]):
                 log = (base / org / "peer.log").read_text(errors="replace")[-2000:]
                 raise NodeFault(f"the {org} peer exited:\n{log}", code="peer_failed")
         if time.monotonic() > deadline:
             raise NodeFault(f"peers not ready within {timeout:.0f} s: {', '.join(waiting)}",
                             code="peer_failed")
         time.sleep(0.25)
-
-
-def _exited(pid: int) -> bool:
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        return waited == pid
-    except ChildProcessError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-

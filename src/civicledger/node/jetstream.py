@@ -183,6 +183,8 @@ class NatsLink:
         options: dict[str, Any] = {"servers": list(servers), "name": name,
                                    "max_reconnect_attempts": -1, "reconnect_time_wait": 0.25,
                                    "connect_timeout": 2, "allow_reconnect": True,
+                                   # a stalled server (not a closed one) is noticed in ~3 s
+                                   "ping_interval": 1, "max_outstanding_pings": 3,
                                    "error_cb": self._error, "disconnected_cb": self._quiet,
                                    "reconnected_cb": self._quiet}
         if credentials is not None:

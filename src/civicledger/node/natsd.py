@@ -28,6 +28,18 @@ HOST = "127.0.0.1"
 MAX_PAYLOAD = 8 * 1024 * 1024
 """Largest NATS message: a batch of 2,000 transactions is about 0.5 MB."""
 SERVER_PATHS = ("/usr/sbin/nats-server", "/usr/bin/nats-server")
+CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+"""Processes this process started (NATS nodes, peers), by PID: kept so that they are reaped
+when stopped, whichever object started them."""
+
+
+def spawn(args: list[str], log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start a server process in its own session, its output appended to ``log_path``."""
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    CHILDREN[process.pid] = process
+    return process
 
 
 def server_binary() -> str:
@@ -167,43 +179,37 @@ class NatsCluster:
         chosen = [s for s in self.specs() if names is None or s.name in set(names)]
         for spec in chosen:
             directory = self.root / spec.name
-            log = open(directory / "nats.log", "ab")  # noqa: SIM115 - the child holds it open
-            self.processes[spec.name] = subprocess.Popen(
-                [binary, "-c", str(directory / "nats.conf")], stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-            log.close()
+            self.processes[spec.name] = spawn([binary, "-c", str(directory / "nats.conf")],
+                                              directory / "nats.log")
         self._save_pids()
         for spec in chosen:
             _wait_for_port(spec.client_port, self.processes[spec.name], self.root / spec.name)
 
     def pid(self, name: str) -> int:
-        return self.processes[name].pid
+        """The PID of a running node (started by this object, or by another process)."""
+        if name in self.processes:
+            return self.processes[name].pid
+        return int(json.loads(self.pids_file.read_text())[name])
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` to one node (SIGKILL: crash it; SIGSTOP/SIGCONT: stall it)."""
-        process = self.processes[name]
-        os.kill(process.pid, sig)
+        pid = self.pid(name)
+        os.kill(pid, sig)
         if sig in (signal.SIGKILL, signal.SIGTERM):
-            process.wait(10)
-            del self.processes[name]
-            self._save_pids()
+            _reap(pid)
+            self.processes.pop(name, None)
+            self._save_pids(dropped=name)
 
     def stop(self) -> None:
-        """Stop every node this object started (SIGTERM, then SIGKILL after 10 s)."""
-        for process in self.processes.values():
-            _end(process.pid)
-        for process in self.processes.values():
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(5)
+        """Stop every recorded node (SIGTERM, then SIGKILL after 10 s)."""
+        stop_recorded(self.pids_file)
         self.processes.clear()
-        self.pids_file.unlink(missing_ok=True)
 
-    def _save_pids(self) -> None:
-        pids = {name: p.pid for name, p in self.processes.items()}
+    def _save_pids(self, dropped: str | None = None) -> None:
+        """Record the running nodes' PIDs, keeping those another object started."""
+        pids = json.loads(self.pids_file.read_text()) if self.pids_file.exists() else {}
+        pids.update({name: p.pid for name, p in self.processes.items()})
+        pids.pop(dropped, None)
         self.pids_file.write_text(json.dumps(pids))
 
 
@@ -224,6 +230,7 @@ def stop_recorded(pids_file: Path) -> list[int]:
             time.sleep(0.05)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+            _reap(pid)
     pids_file.unlink(missing_ok=True)
     return stopped
 
@@ -238,17 +245,28 @@ def _end(pid: int) -> bool:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        if waited == pid:
-            return False
-    except ChildProcessError:
-        pass
+    child = CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del CHILDREN[pid]
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     return True
+
+
+def exited(pid: int) -> bool:
+    """True once ``pid`` has ended (a child of ours is reaped)."""
+    return not _alive(pid)
+
+
+def _reap(pid: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], directory: Path,
