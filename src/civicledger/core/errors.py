@@ -18,6 +18,7 @@
     ├── NodeFault                   the node's environment failed; never affects state, retry
     │   ├── StoreError              the store could not read or commit
     │   └── Busy                    a bounded queue is full; retry later
+    ├── InvalidBlock                a stored block does not re-execute to its header and receipts
     └── KeyFileError                a key file will not open: wrong passphrase, altered file
 
 Every error carries a stable, machine-readable ``code`` (snake_case) and a human
@@ -116,6 +117,22 @@ class StoreError(NodeFault):
 
 class Busy(NodeFault):
     code = "busy"
+
+
+class InvalidBlock(CivicError):
+    """A block that re-execution does not reproduce: the chain (or this copy of it) is faulty.
+
+    Neither a rejection (no transaction is refused) nor a node fault (retrying changes
+    nothing): the block itself is wrong. ``height`` is the block's, ``field`` names what
+    differs (a header field, ``receipt[i]``, ``prev_hash`` or ``envelope[i]``).
+    """
+
+    code = "invalid_block"
+
+    def __init__(self, message: str, *, height: int, field: str, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.height = height
+        self.field = field
 
 
 class KeyFileError(CivicError):
