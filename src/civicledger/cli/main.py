@@ -23,7 +23,7 @@ from civicledger.cli import demo, render
 from civicledger.cli.workspace import Workspace, WorkspaceError
 from civicledger.contracts.catalog import registry as default_registry
 from civicledger.core import address as addresses
-from civicledger.core import merkle, schema
+from civicledger.core import encoding, merkle, schema
 from civicledger.core.crypto import KeyPair
 from civicledger.core.errors import (
     CivicError,
@@ -36,7 +36,7 @@ from civicledger.core.keyfile import unseal
 from civicledger.core.tx import SignedTransaction, Transaction
 from civicledger.gateway.config import GatewayConfig
 from civicledger.gateway.server import DEFAULT_HOST, DEFAULT_PORT, server
-from civicledger.node.audit import verify_chain
+from civicledger.node.audit import AuditReport, verify_chain
 from civicledger.node.blobs import BlobStore
 from civicledger.node.executor import Genesis
 from civicledger.node.node import (
@@ -80,12 +80,12 @@ class State:
     def __init__(self, data: str) -> None:
         self.ws = Workspace(Path(data))
 
-    def store(self) -> SqliteStore:
+    def store(self, *, check: bool = True) -> SqliteStore:
         if not self.ws.initialised():
             raise WorkspaceError(
                 f"no ledger in {self.ws.root}: run `civic init --demo` first", code="not_initialised"
             )
-        return SqliteStore(self.ws.db)
+        return SqliteStore(self.ws.db, check=check)
 
 
 pass_state = click.make_pass_decorator(State)
@@ -525,27 +525,82 @@ def block(state: State, height: str, txs: bool) -> None:
 
 
 @cli.command()
+@click.option("--repair-indexes", is_flag=True,
+              help="Rebuild the transaction, topic and signer indexes from the blocks (never state).")
 @pass_state
-def verify(state: State) -> None:
-    """Replay the chain from genesis and check every hash, signature and root."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
+def verify(state: State, repair_indexes: bool) -> None:
+    """Replay the chain from genesis, check every hash, signature and root, and compare the
+    replayed state and indexes with the live ones (each difference is listed)."""
     with clear_errors():
-        store = state.store()
-        started = time.perf_counter()
-        with Progress(TextColumn("verifying"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeRemainingColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
-            task = bar.add_task("verify", total=store.head().height)  # type: ignore[union-attr]
-            report = verify_chain(store, default_registry(),
-                                  progress=lambda h, top: bar.update(task, completed=h, total=top))
-        store.close()
+        with state.ws.lock() if repair_indexes else _nothing():
+            store = state.store(check=False)
+            try:
+                started = time.perf_counter()
+                with _progress("verifying") as bar:
+                    task = bar.add_task("verify", total=store.head().height)  # type: ignore[union-attr]
+                    report = verify_chain(store, default_registry(), repair_indexes=repair_indexes,
+                                          progress=lambda h, top: bar.update(task, completed=h, total=top))
+            finally:
+                store.close()
         seconds = time.perf_counter() - started
-        if not report.ok:
+        if report.problem:
             click.echo(f"FAILED at height {report.height}: {report.problem}", err=True)
             sys.exit(EXIT_AUDIT)
+        for line in _difference_lines(report):
+            click.echo(line, err=True)
         rate = report.transactions / seconds if seconds else 0
-        click.echo(f"ok: {report.height + 1} blocks, {report.transactions} transactions verified "
+        summary = (f"{report.height + 1} blocks, {report.transactions} transactions replayed "
                    f"in {seconds:.2f} s ({rate:,.0f} tx/s)")
+        if report.repaired:
+            click.echo("indexes rebuilt from the blocks", err=True)
+        if not report.ok:
+            click.echo(f"FAILED: {summary}; the live store differs from the replay", err=True)
+            sys.exit(EXIT_AUDIT)
+        click.echo(f"ok: {summary}; state and indexes match")
+
+
+def _difference_lines(report: AuditReport) -> Iterator[str]:
+    for table, count in report.counts.items():
+        yield f"{table}: {count} row(s) differ from the replay"
+    for d in report.differences:
+        values = d.table == "state"
+        key = repr(d.key) if values else _shown(d.key, False)
+        yield (f"  {d.table} {key}: live {_shown(d.live, values)}, "
+               f"replayed {_shown(d.replayed, values)}")
+    listed = len(report.differences)
+    if sum(report.counts.values()) > listed:
+        yield f"  … (the first {listed} listed)"
+
+
+def _shown(value: object, decode: bool) -> str:
+    """A row key or value for people: a state value decoded, other bytes as hex."""
+    if value is None:
+        return "(absent)"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_shown(v, False) for v in value) + ")"
+    if isinstance(value, bytes) and not decode:
+        return value.hex()
+    if isinstance(value, bytes):
+        try:
+            decoded = encoding.decode(value, max_size=len(value))
+        except CivicError:
+            decoded = None
+        text = repr(decoded) if decoded is not None and not isinstance(decoded, bytes) else value.hex()
+        return text if len(text) <= 120 else text[:117] + "..."
+    return str(value)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _progress(label: str) -> Any:
+    """A progress bar on a terminal (stderr), nothing otherwise."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeRemainingColumn(), transient=True, disable=not sys.stderr.isatty())
 
 
 @cli.command()
