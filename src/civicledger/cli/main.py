@@ -407,8 +407,11 @@ def tx_show(state: State, tx_id: str) -> None:
         except ValueError:
             raise click.BadParameter("a transaction id is 64 hex digits") from None
         store = state.store()
-        record = find_transaction(store, raw_id)
-        store.close()
+        try:
+            record = find_transaction(store, raw_id, proof=True)
+        finally:
+            store.close()
+        assert record.proof is not None
         proof_ok = merkle.verify(record.envelope, record.proof, record.header.tx_root)
         t = record.tx.tx
         click.echo(render.dumps({
