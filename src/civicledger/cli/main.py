@@ -2,7 +2,8 @@
 
 Exit codes: 0 done; 1 the ledger refused (a failed receipt or a rejected
 transaction); 2 usage error; 3 not found; 4 node or store fault; 5 key or
-passphrase problem; 6 the audit found a fault.
+passphrase problem; 6 the audit found a fault (verify, check, or an import whose
+file does not check out).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from civicledger.core import address as addresses
 from civicledger.core import encoding, merkle, schema
 from civicledger.core.crypto import KeyPair
 from civicledger.core.errors import (
+    ArchiveError,
     CivicError,
+    InvalidBlock,
     KeyFileError,
     NodeFault,
     NotFound,
@@ -54,6 +57,8 @@ DEFAULT_TTL_MS = 10 * 60 * 1000
 
 
 def _exit_code(error: CivicError) -> int:
+    if isinstance(error, (InvalidBlock, ArchiveError)):
+        return EXIT_AUDIT  # the chain or the file does not check out
     if isinstance(error, NotFound):
         return EXIT_NOT_FOUND
     if isinstance(error, KeyFileError):
@@ -604,6 +609,105 @@ def _progress(label: str) -> Any:
 
     return Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                     TimeRemainingColumn(), transient=True, disable=not sys.stderr.isatty())
+
+
+# -- export / import / backup / check ------------------------------------------------------------
+
+
+@cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_state
+def export_(state: State, file: str) -> None:
+    """Write the chain (every block and the genesis document) to FILE, a new file; works
+    beside a running node (one consistent head)."""
+    from civicledger.node.archive import export_chain
+
+    with clear_errors():
+        target = Path(file)
+        if target.exists():
+            raise WorkspaceError(f"{target} exists already", code="exists_already")
+        partial = target.with_name(target.name + ".partial")
+        store = state.store(check=False)
+        try:
+            with open(partial, "wb") as out, _progress("exporting") as bar:
+                task = bar.add_task("export", total=None)
+                height = export_chain(store, out, lambda h, top: bar.update(task, completed=h, total=top))
+                out.flush()
+                os.fsync(out.fileno())
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        finally:
+            store.close()
+        click.echo(f"exported {height + 1} blocks to {target}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_state
+def import_(state: State, file: str) -> None:
+    """Build a ledger in the (empty) data directory from an export FILE, replaying and
+    checking every block; a file that does not check out leaves nothing behind."""
+    from civicledger.node.archive import import_chain
+
+    with clear_errors():
+        ws = state.ws
+        if ws.initialised():
+            raise WorkspaceError(f"{ws.root} holds a ledger already; import into an empty "
+                                 "data directory", code="already_initialised")
+        with ws.lock(), open(file, "rb") as source, _progress("importing") as bar:
+            task = bar.add_task("import", total=None)
+            genesis, head = import_chain(source, ws.db, default_registry(),
+                                         progress=lambda h, top: bar.update(task, completed=h, total=top))
+        ws.genesis.write_bytes(genesis.to_json())
+        click.echo(f"imported and verified {head.height + 1} blocks of chain '{genesis.chain_id}' "
+                   f"into {ws.root}; head {head.hash.hex()}")
+
+
+@cli.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+@pass_state
+def backup_(state: State, dest: str) -> None:
+    """Copy the ledger to DEST, a new (or empty) data directory, as one consistent snapshot,
+    whether or not a node runs on it (keys are not copied: back them up with keys export)."""
+    from civicledger.node.archive import backup
+
+    with clear_errors():
+        ws, target = state.ws, Workspace(Path(dest))
+        if not ws.initialised():
+            raise WorkspaceError(f"no ledger in {ws.root}", code="not_initialised")
+        if target.root.exists() and any(target.root.iterdir()):
+            raise WorkspaceError(f"{target.root} is not empty", code="exists_already")
+        target.root.mkdir(parents=True, exist_ok=True)
+        with _progress("backing up") as bar:
+            bar.add_task("backup", total=None)
+            height = backup(ws.db, target.db)
+        if ws.genesis.exists():
+            target.genesis.write_bytes(ws.genesis.read_bytes())
+        click.echo(f"backed up {height + 1} blocks to {target.root}")
+
+
+@cli.command("check")
+@pass_state
+def check_(state: State) -> None:
+    """Check the store's integrity (SQLite), its header chain and a sample of its indexes,
+    without replaying (that is `civic verify`); exit code 6 on a fault."""
+    from civicledger.node.archive import check_store
+
+    with clear_errors():
+        if not state.ws.initialised():
+            raise WorkspaceError(f"no ledger in {state.ws.root}", code="not_initialised")
+        with _progress("checking") as bar:
+            task = bar.add_task("check", total=None)
+            report = check_store(state.ws.db, progress=lambda h, top: bar.update(task, completed=h,
+                                                                                 total=top))
+        for problem in report.problems:
+            click.echo(f"FAULT: {problem}", err=True)
+        if not report.ok:
+            sys.exit(EXIT_AUDIT)
+        click.echo(f"ok: {report.height + 1} blocks: file integrity, header chain and index "
+                   "sample check out")
 
 
 @cli.command()

@@ -19,6 +19,7 @@
     │   ├── StoreError              the store could not read or commit
     │   └── Busy                    a bounded queue is full; retry later
     ├── InvalidBlock                a stored block does not re-execute to its header and receipts
+    ├── ArchiveError                an export file is unreadable, truncated or of another version
     └── KeyFileError                a key file will not open: wrong passphrase, altered file
 
 Every error carries a stable, machine-readable ``code`` (snake_case) and a human
@@ -133,6 +134,13 @@ class InvalidBlock(CivicError):
         super().__init__(message, code=code)
         self.height = height
         self.field = field
+
+
+class ArchiveError(CivicError):
+    """An export file (``node.archive``) that cannot be read as one: wrong magic or version,
+    a record cut short or oversized, or a trailer that does not match what came before."""
+
+    code = "bad_archive"
 
 
 class KeyFileError(CivicError):

@@ -99,9 +99,14 @@ SIGNED_CACHE = 200_000
 
 
 class SqliteStore(Store):
-    def __init__(self, path: str | Path, *, readonly: bool = False, check: bool = True) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, check: bool = True,
+                 durable: bool = True) -> None:
         """Open (or create) the store at ``path``; ``check=False`` skips ``check_head_index``
-        (for the audit and repair commands, which check everything themselves)."""
+        (for the audit and repair commands, which check everything themselves).
+
+        ``durable=False`` commits without fsync: only for a file that is not a ledger yet
+        (an import builds one, then syncs it once before moving it into place)."""
+        self._durable = durable
         self.path = str(path)
         self.memory = self.path == ":memory:"
         self._local = threading.local()
@@ -220,7 +225,7 @@ class SqliteStore(Store):
             else:
                 conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("PRAGMA synchronous=FULL" if self._durable else "PRAGMA synchronous=OFF")
             conn.execute("PRAGMA busy_timeout=10000")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
@@ -321,7 +326,7 @@ class SqliteStore(Store):
             return None
         height, start, size = row
         try:
-            with self._conn().blobopen("blocks", "txs", height) as blob:  # rowid is the height
+            with self._conn().blobopen("blocks", "txs", height, readonly=True) as blob:  # rowid: height
                 blob.seek(start)
                 return blob.read(size)
         except sqlite3.Error as exc:
