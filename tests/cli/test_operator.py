@@ -77,3 +77,9 @@ def test_export_import_backup_and_check(data, tmp_path):
     assert saved.exit_code == 0, saved.output
     assert civic(tmp_path / "saved", "verify").exit_code == 0
     assert civic(data, "backup", str(tmp_path / "saved")).exit_code == EXIT_FAULT  # not empty
+
+
+def test_help_lists_the_operator_commands():
+    shown = CliRunner().invoke(cli, ["--help"]).output
+    for command in ("verify", "export", "import", "backup", "check"):
+        assert f"  {command} " in shown, command
