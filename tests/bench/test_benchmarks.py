@@ -55,3 +55,8 @@ def test_calibrate_measures_the_reference_figures_and_scales_the_targets() -> No
         assert re.fullmatch(r"trivial_rps=(\d+) reference=8000 ratio=[\d.]+", lines[1]), lines[1]
     assert re.fullmatch(r"transfers_target=8000 scaled_here=\d+ gateway_batch_target=5000 "
                         r"scaled_here=\d+ gateway_single_target=2000 scaled_here=\d+", lines[2])
+
+
+def test_tx_lookup_prints_its_latencies() -> None:
+    *_, last = _run("bench.tx_lookup", "--txs", "50", "--reads", "100")
+    assert re.fullmatch(r"p50_ms=[\d.]+ p99_ms=[\d.]+", last), last

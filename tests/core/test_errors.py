@@ -52,3 +52,10 @@ def test_codes_are_snake_case_and_messages_required() -> None:
     error = errors.Conflict("it exists", code="exists_already")
     assert (error.code, error.message) == ("exists_already", "it exists")
     assert str(error) == "exists_already: it exists"
+
+
+def test_an_invalid_block_says_where_and_what() -> None:
+    assert drawn_tree(errors.__doc__ or "")["InvalidBlock"] == "CivicError"
+    error = errors.InvalidBlock("block 7: state_root differs", height=7, field="state_root")
+    assert (error.code, error.height, error.field) == ("invalid_block", 7, "state_root")
+    assert not isinstance(error, (errors.Rejection, errors.NodeFault))

@@ -67,7 +67,7 @@ def test_transfer_commits_and_is_provable(node, accounts):
     assert committed.receipt.ok
     assert balance(node, accounts, 1) == 750
     assert balance(node, accounts, 2) == 1250
-    record = find_transaction(node.store, stx.id)
+    record = find_transaction(node.store, stx.id, proof=True)
     assert record.receipt == committed.receipt
     assert merkle.verify(record.envelope, record.proof, record.header.tx_root)
     assert not merkle.verify(record.envelope + b"x", record.proof, record.header.tx_root)

@@ -2,7 +2,8 @@
 
 Exit codes: 0 done; 1 the ledger refused (a failed receipt or a rejected
 transaction); 2 usage error; 3 not found; 4 node or store fault; 5 key or
-passphrase problem; 6 the audit found a fault.
+passphrase problem; 6 the audit found a fault (verify, check, or an import whose
+file does not check out).
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from civicledger.cli import demo, render
 from civicledger.cli.workspace import Workspace, WorkspaceError
 from civicledger.contracts.catalog import registry as default_registry
 from civicledger.core import address as addresses
-from civicledger.core import merkle, schema
+from civicledger.core import encoding, merkle, schema
 from civicledger.core.crypto import KeyPair
 from civicledger.core.errors import (
+    ArchiveError,
     CivicError,
+    InvalidBlock,
     KeyFileError,
     NodeFault,
     NotFound,
@@ -36,7 +39,7 @@ from civicledger.core.keyfile import unseal
 from civicledger.core.tx import SignedTransaction, Transaction
 from civicledger.gateway.config import GatewayConfig
 from civicledger.gateway.server import DEFAULT_HOST, DEFAULT_PORT, server
-from civicledger.node.audit import verify_chain
+from civicledger.node.audit import AuditReport, verify_chain
 from civicledger.node.blobs import BlobStore
 from civicledger.node.executor import Genesis
 from civicledger.node.node import (
@@ -54,6 +57,8 @@ DEFAULT_TTL_MS = 10 * 60 * 1000
 
 
 def _exit_code(error: CivicError) -> int:
+    if isinstance(error, (InvalidBlock, ArchiveError)):
+        return EXIT_AUDIT  # the chain or the file does not check out
     if isinstance(error, NotFound):
         return EXIT_NOT_FOUND
     if isinstance(error, KeyFileError):
@@ -80,12 +85,12 @@ class State:
     def __init__(self, data: str) -> None:
         self.ws = Workspace(Path(data))
 
-    def store(self) -> SqliteStore:
+    def store(self, *, check: bool = True) -> SqliteStore:
         if not self.ws.initialised():
             raise WorkspaceError(
                 f"no ledger in {self.ws.root}: run `civic init --demo` first", code="not_initialised"
             )
-        return SqliteStore(self.ws.db)
+        return SqliteStore(self.ws.db, check=check)
 
 
 pass_state = click.make_pass_decorator(State)
@@ -407,8 +412,11 @@ def tx_show(state: State, tx_id: str) -> None:
         except ValueError:
             raise click.BadParameter("a transaction id is 64 hex digits") from None
         store = state.store()
-        record = find_transaction(store, raw_id)
-        store.close()
+        try:
+            record = find_transaction(store, raw_id, proof=True)
+        finally:
+            store.close()
+        assert record.proof is not None
         proof_ok = merkle.verify(record.envelope, record.proof, record.header.tx_root)
         t = record.tx.tx
         click.echo(render.dumps({
@@ -525,27 +533,181 @@ def block(state: State, height: str, txs: bool) -> None:
 
 
 @cli.command()
+@click.option("--repair-indexes", is_flag=True,
+              help="Rebuild the transaction, topic and signer indexes from the blocks (never state).")
 @pass_state
-def verify(state: State) -> None:
-    """Replay the chain from genesis and check every hash, signature and root."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
+def verify(state: State, repair_indexes: bool) -> None:
+    """Replay the chain from genesis, check every hash, signature and root, and compare the
+    replayed state and indexes with the live ones (each difference is listed)."""
     with clear_errors():
-        store = state.store()
-        started = time.perf_counter()
-        with Progress(TextColumn("verifying"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeRemainingColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
-            task = bar.add_task("verify", total=store.head().height)  # type: ignore[union-attr]
-            report = verify_chain(store, default_registry(),
-                                  progress=lambda h, top: bar.update(task, completed=h, total=top))
-        store.close()
+        with state.ws.lock() if repair_indexes else _nothing():
+            store = state.store(check=False)
+            try:
+                started = time.perf_counter()
+                with _progress("verifying") as bar:
+                    task = bar.add_task("verify", total=store.head().height)  # type: ignore[union-attr]
+                    report = verify_chain(store, default_registry(), repair_indexes=repair_indexes,
+                                          progress=lambda h, top: bar.update(task, completed=h, total=top))
+            finally:
+                store.close()
         seconds = time.perf_counter() - started
-        if not report.ok:
+        if report.problem:
             click.echo(f"FAILED at height {report.height}: {report.problem}", err=True)
             sys.exit(EXIT_AUDIT)
+        for line in _difference_lines(report):
+            click.echo(line, err=True)
         rate = report.transactions / seconds if seconds else 0
-        click.echo(f"ok: {report.height + 1} blocks, {report.transactions} transactions verified "
+        summary = (f"{report.height + 1} blocks, {report.transactions} transactions replayed "
                    f"in {seconds:.2f} s ({rate:,.0f} tx/s)")
+        if report.repaired:
+            click.echo("indexes rebuilt from the blocks", err=True)
+        if not report.ok:
+            click.echo(f"FAILED: {summary}; the live store differs from the replay", err=True)
+            sys.exit(EXIT_AUDIT)
+        click.echo(f"ok: {summary}; state and indexes match")
+
+
+def _difference_lines(report: AuditReport) -> Iterator[str]:
+    for table, count in report.counts.items():
+        yield f"{table}: {count} row(s) differ from the replay"
+    for d in report.differences:
+        values = d.table == "state"
+        key = repr(d.key) if values else _shown(d.key, False)
+        yield (f"  {d.table} {key}: live {_shown(d.live, values)}, "
+               f"replayed {_shown(d.replayed, values)}")
+    listed = len(report.differences)
+    if sum(report.counts.values()) > listed:
+        yield f"  … (the first {listed} listed)"
+
+
+def _shown(value: object, decode: bool) -> str:
+    """A row key or value for people: a state value decoded, other bytes as hex."""
+    if value is None:
+        return "(absent)"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_shown(v, False) for v in value) + ")"
+    if isinstance(value, bytes) and not decode:
+        return value.hex()
+    if isinstance(value, bytes):
+        try:
+            decoded = encoding.decode(value, max_size=len(value))
+        except CivicError:
+            decoded = None
+        text = repr(decoded) if decoded is not None and not isinstance(decoded, bytes) else value.hex()
+        return text if len(text) <= 120 else text[:117] + "..."
+    return str(value)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _progress(label: str) -> Any:
+    """A progress bar on a terminal (stderr), nothing otherwise."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeRemainingColumn(), transient=True, disable=not sys.stderr.isatty())
+
+
+# -- export / import / backup / check ------------------------------------------------------------
+
+
+@cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_state
+def export_(state: State, file: str) -> None:
+    """Write the chain (every block and the genesis document) to FILE, a new file; works
+    beside a running node (one consistent head)."""
+    from civicledger.node.archive import export_chain
+
+    with clear_errors():
+        target = Path(file)
+        if target.exists():
+            raise WorkspaceError(f"{target} exists already", code="exists_already")
+        partial = target.with_name(target.name + ".partial")
+        store = state.store(check=False)
+        try:
+            with open(partial, "wb") as out, _progress("exporting") as bar:
+                task = bar.add_task("export", total=None)
+                height = export_chain(store, out, lambda h, top: bar.update(task, completed=h, total=top))
+                out.flush()
+                os.fsync(out.fileno())
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        finally:
+            store.close()
+        click.echo(f"exported {height + 1} blocks to {target}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_state
+def import_(state: State, file: str) -> None:
+    """Build a ledger in the (empty) data directory from an export FILE, replaying and
+    checking every block; a file that does not check out leaves nothing behind."""
+    from civicledger.node.archive import import_chain
+
+    with clear_errors():
+        ws = state.ws
+        if ws.initialised():
+            raise WorkspaceError(f"{ws.root} holds a ledger already; import into an empty "
+                                 "data directory", code="already_initialised")
+        with ws.lock(), open(file, "rb") as source, _progress("importing") as bar:
+            task = bar.add_task("import", total=None)
+            genesis, head = import_chain(source, ws.db, default_registry(),
+                                         progress=lambda h, top: bar.update(task, completed=h, total=top))
+        ws.genesis.write_bytes(genesis.to_json())
+        click.echo(f"imported and verified {head.height + 1} blocks of chain '{genesis.chain_id}' "
+                   f"into {ws.root}; head {head.hash.hex()}")
+
+
+@cli.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+@pass_state
+def backup_(state: State, dest: str) -> None:
+    """Copy the ledger to DEST, a new (or empty) data directory, as one consistent snapshot,
+    whether or not a node runs on it (keys are not copied: back them up with keys export)."""
+    from civicledger.node.archive import backup
+
+    with clear_errors():
+        ws, target = state.ws, Workspace(Path(dest))
+        if not ws.initialised():
+            raise WorkspaceError(f"no ledger in {ws.root}", code="not_initialised")
+        if target.root.exists() and any(target.root.iterdir()):
+            raise WorkspaceError(f"{target.root} is not empty", code="exists_already")
+        target.root.mkdir(parents=True, exist_ok=True)
+        with _progress("backing up") as bar:
+            bar.add_task("backup", total=None)
+            height = backup(ws.db, target.db)
+        if ws.genesis.exists():
+            target.genesis.write_bytes(ws.genesis.read_bytes())
+        click.echo(f"backed up {height + 1} blocks to {target.root}")
+
+
+@cli.command("check")
+@pass_state
+def check_(state: State) -> None:
+    """Check the store's integrity (SQLite), its header chain and a sample of its indexes,
+    without replaying (that is `civic verify`); exit code 6 on a fault."""
+    from civicledger.node.archive import check_store
+
+    with clear_errors():
+        if not state.ws.initialised():
+            raise WorkspaceError(f"no ledger in {state.ws.root}", code="not_initialised")
+        with _progress("checking") as bar:
+            task = bar.add_task("check", total=None)
+            report = check_store(state.ws.db, progress=lambda h, top: bar.update(task, completed=h,
+                                                                                 total=top))
+        for problem in report.problems:
+            click.echo(f"FAULT: {problem}", err=True)
+        if not report.ok:
+            sys.exit(EXIT_AUDIT)
+        click.echo(f"ok: {report.height + 1} blocks: file integrity, header chain and index "
+                   "sample check out")
 
 
 @cli.command()

@@ -19,6 +19,8 @@
     │   ├── StoreError              the store could not read or commit
     │   ├── Busy                    a bounded queue is full; retry later
     │   └── Diverged                this peer's block differs from what a quorum of peers attested
+    ├── InvalidBlock                a stored block does not re-execute to its header and receipts
+    ├── ArchiveError                an export file is unreadable, truncated or of another version
     └── KeyFileError                a key file will not open: wrong passphrase, altered file
 
 Every error carries a stable, machine-readable ``code`` (snake_case) and a human
@@ -124,6 +126,29 @@ class Diverged(NodeFault):
     committing and answers nothing as committed until an operator has looked."""
 
     code = "diverged"
+
+
+class InvalidBlock(CivicError):
+    """A block that re-execution does not reproduce: the chain (or this copy of it) is faulty.
+
+    Neither a rejection (no transaction is refused) nor a node fault (retrying changes
+    nothing): the block itself is wrong. ``height`` is the block's, ``field`` names what
+    differs (a header field, ``receipt[i]``, ``prev_hash`` or ``envelope[i]``).
+    """
+
+    code = "invalid_block"
+
+    def __init__(self, message: str, *, height: int, field: str, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.height = height
+        self.field = field
+
+
+class ArchiveError(CivicError):
+    """An export file (``node.archive``) that cannot be read as one: wrong magic or version,
+    a record cut short or oversized, or a trailer that does not match what came before."""
+
+    code = "bad_archive"
 
 
 class KeyFileError(CivicError):

@@ -4,6 +4,7 @@ Reads like the protocol:
 
     execute_block:  verify signatures → process each transaction → compute roots
     process_transaction:  signatures → chain and validity window → replay → run the contract
+    apply_block:  decode a stored block → execute it → compare with its header and receipts
 
 The executor is deterministic: the same registry, state and batch give the
 same header, receipts and writes on every peer.
@@ -13,17 +14,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from civicledger.contracts.framework import Registry
 from civicledger.core import merkle
 from civicledger.core.block import ZERO_HASH, BlockEnv, BlockHeader, Receipt
-from civicledger.core.errors import BadSignature, EncodingError, Rejection, Replayed
+from civicledger.core.errors import BadSignature, CivicError, EncodingError, InvalidBlock, Rejection, Replayed
 from civicledger.core.state import Overlay, StateReader, next_state_root
-from civicledger.core.tx import SignedTransaction, check_window
+from civicledger.core.tx import SignedTransaction, check_window, decode
 from civicledger.node.ordering import Batch
-from civicledger.node.store import CommitBatch
+from civicledger.node.store import CommitBatch, StoredBlock
 from civicledger.node.verifier import Verifier
 
 
@@ -85,6 +86,57 @@ def execute_block(
     )
     return CommitBatch(header, envelopes, tuple(receipts), overlay.writes, tuple(indexed),
                        tuple(signers.items()))
+
+
+def apply_block(
+    registry: Registry,
+    state: StateReader,
+    prev: BlockHeader,
+    stored: StoredBlock,
+    *,
+    verifier: Verifier,
+    committed: Callable[[Iterable[bytes]], set[bytes]],
+) -> CommitBatch:
+    """Re-execute a stored block on the state after ``prev``; what to commit if it checks out.
+
+    The block's ordering facts (its time and proposer) come from its header; everything
+    else the header commits to must come out of execution the same, field by field, and
+    so must every receipt, compared by its canonical bytes (a result decoded from a store
+    holds tuples where the contract returned lists; both encode the same). Raises
+    ``InvalidBlock`` naming the first field that differs.
+    """
+    header = stored.header
+    height = prev.height + 1
+    stxs = []
+    for index, envelope in enumerate(stored.envelopes):
+        try:
+            stxs.append(decode(envelope))
+        except CivicError as error:
+            raise InvalidBlock(f"block {height}: envelope {index} does not decode ({error})",
+                               height=height, field=f"envelope[{index}]") from None
+    batch = Batch(header.time_ms, header.proposer, tuple(stxs))
+    executed = execute_block(registry, state, prev, batch, verifier=verifier, committed=committed)
+    for field in fields(BlockHeader):
+        ours, theirs = getattr(executed.header, field.name), getattr(header, field.name)
+        if ours != theirs:
+            raise InvalidBlock(
+                f"block {height}: {field.name} differs on re-execution "
+                f"(stored {_shown(theirs)}, re-executed {_shown(ours)})",
+                height=height, field=field.name)
+    if len(stored.receipts) != len(executed.receipts):
+        raise InvalidBlock(f"block {height}: {len(stored.receipts)} receipts stored for "
+                           f"{len(executed.receipts)} transactions", height=height, field="receipts")
+    for index, (ours, theirs) in enumerate(zip(executed.receipts, stored.receipts, strict=True)):
+        if ours.encode() != theirs.encode():
+            raise InvalidBlock(
+                f"block {height}: receipt {index} differs on re-execution "
+                f"(stored {theirs.status!r}, re-executed {ours.status!r})",
+                height=height, field=f"receipt[{index}]")
+    return executed
+
+
+def _shown(value: object) -> str:
+    return value.hex() if isinstance(value, bytes) else repr(value)
 
 
 # -- genesis ---------------------------------------------------------------------

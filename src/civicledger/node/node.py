@@ -72,7 +72,8 @@ class TxRecord:
     index: int
     receipt: Receipt
     header: BlockHeader
-    proof: merkle.Proof
+    proof: merkle.Proof | None = None
+    """The inclusion proof, only when asked for (it needs every envelope of the block)."""
 
 
 def initialise(store: Store, registry: Registry, genesis: Genesis) -> BlockHeader:
@@ -355,17 +356,25 @@ def account_history(store: Store, account: bytes, *, before: tuple[int, int] | N
     return entries
 
 
-def find_transaction(store: Store, tx_id: bytes) -> TxRecord:
-    """A committed transaction with its receipt and its inclusion proof."""
+def find_transaction(store: Store, tx_id: bytes, *, proof: bool = False) -> TxRecord:
+    """A transaction a block recorded, with its receipt; with ``proof``, its inclusion proof.
+
+    Every transaction in a block answers, whether it consumed its id or was refused there
+    (``expired``, ``bad_signature``, ``replayed``…): a client that stopped waiting learns
+    its fate from the receipt. An id refused for a bad signature may be committed later
+    (the id hashes the body, not the signatures); then the committed one answers. Without
+    ``proof`` this is index lookups only: the envelope is read by its position in the block.
+    """
     with store.reading():
         location = store.locate(tx_id)
-        if location is None:
-            raise NotFound(f"no committed transaction {tx_id.hex()}")
+        envelope = store.envelope(tx_id) if location is not None else None
+        if location is None or envelope is None:
+            raise NotFound(f"no transaction {tx_id.hex()} in any block")
         height, index = location
-        block = store.block(height)
-    assert block is not None
-    envelope = block.envelopes[index]
-    proof = merkle.prove([merkle.leaf_hash(e) for e in block.envelopes], index)
-    return TxRecord(envelope, txs.decode(envelope), height, index, block.receipts[index],
-                    block.header, proof)
-
+        receipt, header = store.receipt(height, index), store.header(height)
+        block = store.block(height) if proof else None
+    assert receipt is not None and header is not None
+    path = None
+    if block is not None:
+        path = merkle.prove([merkle.leaf_hash(e) for e in block.envelopes], index)
+    return TxRecord(envelope, txs.decode(envelope), height, index, receipt, header, path)

@@ -25,7 +25,9 @@ class CommitBatch:
     receipts: tuple[Receipt, ...]
     writes: Writes
     tx_ids: tuple[bytes, ...]
-    """Per transaction, its id if it consumed the id (valid signatures), else b''."""
+    """Per transaction, its id if it consumed the id (it passed the signature, window and
+    replay checks and ran), else b''. Every transaction's receipt is indexed; only these
+    ids count for replay protection."""
     signers: tuple[tuple[bytes, bytes], ...] = ()
     """(address, public key) of each signer and co-signer of those transactions."""
 
@@ -73,8 +75,26 @@ class Store(ABC):
         """(height, index) of a committed transaction."""
 
     @abstractmethod
+    def envelope(self, tx_id: bytes) -> bytes | None:
+        """The envelope of a transaction recorded in a block, read without decoding the block."""
+
+    @abstractmethod
     def committed(self, tx_ids: Iterable[bytes]) -> set[bytes]:
-        """Those of ``tx_ids`` that are already committed."""
+        """Those of ``tx_ids`` that are already committed (consumed: replay protection's set).
+
+        ``locate`` also answers for a transaction a block recorded without consuming its id
+        (a bad signature, expired, replayed): such an id may still be committed later.
+        """
+
+    @abstractmethod
+    def rows(self, table: str) -> Iterator[tuple[object, object]]:
+        """Every row of ``state`` or of an index (``txs``, ``topics``, ``signers``) as
+        (key, value), in ascending key order: what an audit compares with a replay."""
+
+    @abstractmethod
+    def replace_indexes(self, source: Store) -> None:
+        """Replace every index with ``source``'s (a verified replay of the same chain),
+        atomically; state is never touched."""
 
     @abstractmethod
     def topic_hits(self, topic: bytes, *, before: tuple[int, int] | None, limit: int) -> list[TopicHit]:

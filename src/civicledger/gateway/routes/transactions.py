@@ -11,6 +11,7 @@ from civicledger.core.errors import NotFound
 from civicledger.gateway import models, submission, views
 from civicledger.gateway.routes import gateway_of, parse_hex32, rate_limited
 from civicledger.gateway.submission import BATCH_TIMEOUT_MS, SINGLE_TIMEOUT_MS, TimeoutMs, Wait
+from civicledger.node.node import find_transaction
 
 router = APIRouter(tags=["transactions"], dependencies=[Depends(rate_limited)])
 
@@ -53,7 +54,13 @@ async def submit_batch(request: Request, body: models.BatchRequest, wait: Wait =
 
 @router.get("/transactions/{tx_id}", response_model=models.TxView)
 def transaction(request: Request, tx_id: TxId) -> models.TxView:
-    """A transaction's state: committed (with the call and its receipt) or pending."""
+    """A transaction's state: in a block (with the call and its receipt) or pending.
+
+    Every transaction a block recorded answers with its block and receipt, also one the
+    block refused (an `expired` one that waited too long in the queue, say): the receipt's
+    `status` says what happened. Answered from the index alone; the inclusion proof is at
+    `/transactions/{id}/proof`.
+    """
     node = gateway_of(request).node
     ident = parse_hex32(tx_id, "tx_id")
     try:
@@ -78,7 +85,8 @@ def proof(request: Request, tx_id: TxId) -> models.ProofView:
     hash the envelope as a leaf, walk `proof.path` to the root, compare with `tx_root`.
     """
     node = gateway_of(request).node
-    record = node.transaction(parse_hex32(tx_id, "tx_id"))
+    record = find_transaction(node.store, parse_hex32(tx_id, "tx_id"), proof=True)
+    assert record.proof is not None
     return models.ProofView(
         tx_id=tx_id, envelope=base64.b64encode(record.envelope).decode(), height=record.height,
         index=record.index,
