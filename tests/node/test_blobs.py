@@ -4,6 +4,8 @@ import hashlib
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from civicledger.core.errors import EncodingError, LimitExceeded
@@ -138,3 +140,21 @@ def test_a_decompression_bomb_is_refused_as_too_large(monkeypatch):
     with pytest.raises(LimitExceeded) as refused:
         clean(PNG)
     assert refused.value.code == "blob_too_large"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from([phone_jpeg(6), tagged_png(), tagged_webp()]), st.data())
+def test_damaged_images_are_refused_or_cleaned_never_a_crash(image, data):
+    """Bytes flipped or cut anywhere after the signature: a refusal with a code, or a clean
+    image; never another exception (which the gateway would answer as a fault)."""
+    damaged = bytearray(image)
+    for _ in range(data.draw(st.integers(1, 8))):
+        at = data.draw(st.integers(12, len(damaged) - 1))
+        damaged[at] = data.draw(st.integers(0, 255))
+    damaged = bytes(damaged[: data.draw(st.integers(12, len(damaged)))])
+    try:
+        cleaned = clean(damaged)
+    except (EncodingError, LimitExceeded) as refused:
+        assert refused.code in ("unsupported_media", "blob_too_large")
+    else:
+        assert leaks(cleaned.data) == [] and media_type(cleaned.data) == media_type(image)

@@ -34,6 +34,8 @@ import io
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +55,8 @@ FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif",
                b"avis")
 """ISO-BMFF brands of HEIC/HEIF/AVIF images (bytes 8 to 12, after ``ftyp``)."""
-WEBP_QUALITY = 90
+WEBP_QUALITY = JPEG_QUALITY = 90
+"""Re-encoding quality of a WebP (and of a JPEG whose quantisation tables cannot be read)."""
 
 
 def media_type(data: bytes) -> str | None:
@@ -92,18 +95,38 @@ def clean(data: bytes) -> Cleaned:
                                 "and device data here; send the photo as JPEG",
                                 code="unsupported_media")
         raise EncodingError("a blob must be a JPEG, PNG or WebP image", code="unsupported_media")
+    with _refusing_what_cannot_be_read(kind):
+        image = Image.open(io.BytesIO(data), formats=[FORMATS[kind]])
+        if image.width * image.height > MAX_PIXELS:
+            raise LimitExceeded(f"an image is at most {MAX_PIXELS:,} pixels", code="blob_too_large")
+        if getattr(image, "n_frames", 1) > 1:
+            raise EncodingError("an animated image cannot be kept; send a still photo",
+                                code="unsupported_media")
+        image.load()
+        upright = ImageOps.exif_transpose(image)
+        kept = {"transparency": image.info["transparency"]} if "transparency" in image.info else {}
+        upright.info = kept  # nothing else Pillow read survives: EXIF, XMP, ICC, comments, text
+        out = io.BytesIO()
+        if kind == "image/jpeg" and image.quantization:  # the upload's own quality
+            upright.save(out, "JPEG", qtables=image.quantization,
+                         subsampling=JpegImagePlugin.get_sampling(image))
+        elif kind == "image/jpeg":
+            upright.save(out, "JPEG", quality=JPEG_QUALITY)
+        elif kind == "image/png":
+            upright.save(out, "PNG")
+        else:
+            upright.save(out, "WEBP", quality=WEBP_QUALITY)
+    return Cleaned(out.getvalue(), kind)
+
+
+@contextmanager
+def _refusing_what_cannot_be_read(kind: str) -> Iterator[None]:
+    """Pillow's failures on untrusted bytes as refusals; a decompression bomb is too large."""
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. corrupt EXIF: dropped anyway, here and in tests
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[FORMATS[kind]])
-            if image.width * image.height > MAX_PIXELS:
-                raise LimitExceeded(f"an image is at most {MAX_PIXELS:,} pixels",
-                                    code="blob_too_large")
-            if getattr(image, "n_frames", 1) > 1:
-                raise EncodingError("an animated image cannot be kept; send a still photo",
-                                    code="unsupported_media")
-            image.load()
-            upright = ImageOps.exif_transpose(image)
+            yield
     except (LimitExceeded, EncodingError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -112,17 +135,6 @@ def clean(data: bytes) -> Cleaned:
     except Exception:  # a decoder meets untrusted bytes: whatever it raises means "unreadable"
         raise EncodingError(f"the {kind} image cannot be read (damaged or truncated)",
                             code="unsupported_media") from None
-    kept = {"transparency": image.info["transparency"]} if "transparency" in image.info else {}
-    upright.info = kept  # nothing else Pillow read survives: EXIF, XMP, ICC, comments, text
-    out = io.BytesIO()
-    if kind == "image/jpeg":
-        upright.save(out, "JPEG", qtables=image.quantization,
-                     subsampling=JpegImagePlugin.get_sampling(image))
-    elif kind == "image/png":
-        upright.save(out, "PNG")
-    else:
-        upright.save(out, "WEBP", quality=WEBP_QUALITY)
-    return Cleaned(out.getvalue(), kind)
 
 
 @dataclass(frozen=True, slots=True)
