@@ -42,8 +42,8 @@ class StateReader(Protocol):
 
     def scan(self, start: bytes, end: bytes, limit: int | None = None) -> Iterator[tuple[bytes, bytes]]:
         """Entries with ``start <= key < end``, in ascending key order; the first ``limit``
-        of them when it is given. A reader reads no more than the entries it returns: a page
-        costs its page, not its range (a store puts the limit in its query)."""
+        of them when it is given. A store puts the limit in its query, so a page costs its
+        page, not its range."""
         ...
 
 
