@@ -45,7 +45,8 @@ from civicledger.core.errors import EncodingError, LimitExceeded
 
 MAX_BLOB_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 50_000_000
-"""Largest image kept, in pixels (a 48-megapixel phone photo fits; about 150 MB decoded)."""
+"""Largest image kept, in pixels (a 48-megapixel phone photo fits): about 150 MB decoded as
+RGB, twice that while it is turned upright."""
 MEDIA_TYPES = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
