@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import stat
 from collections.abc import Callable
 from typing import Any
 
@@ -241,3 +243,40 @@ def test_long_korean_label_is_fine() -> None:
     data = seal(KEY, PASSPHRASE, label=label, **FAST)
     assert public_info(data).label == label
     assert unseal(data, PASSPHRASE) == KEY
+
+
+# -- writing ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def loose_umask():
+    """Files default to world-readable (0644), as on most systems."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_write_makes_an_owner_only_file_and_replaces_atomically(tmp_path, loose_umask,
+                                                                 sealed: bytes) -> None:
+    path = tmp_path / "alice.json"
+    path.write_bytes(b"an older key")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    keyfile.write(path, sealed)
+    assert path.read_bytes() == sealed
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["alice.json"]  # no temporary left
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch,
+                                                             sealed: bytes) -> None:
+    path = tmp_path / "alice.json"
+    path.write_bytes(b"the old key")
+
+    def fail(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError, match="disk full"):
+        keyfile.write(path, sealed)
+    assert path.read_bytes() == b"the old key"
+    assert [p.name for p in tmp_path.iterdir()] == ["alice.json"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 from hypothesis import given, settings
@@ -17,6 +19,23 @@ from civicledger.core.state import (
     prefix_end,
     writes_root,
 )
+
+
+class CountingReader:
+    """A state reader that counts the entries its scans read, and reads a range the way a
+    store does: all of it at once (up to the limit it is given), before handing any on."""
+
+    def __init__(self, base: MemoryState) -> None:
+        self.base = base
+        self.read = 0
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.base.get(key)
+
+    def scan(self, start: bytes, end: bytes, limit: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+        rows = list(itertools.islice(self.base.scan(start, end), limit))
+        self.read += len(rows)
+        yield from rows
 
 keys = st.binary(min_size=0, max_size=3)
 values = st.binary(min_size=1, max_size=3)
@@ -87,6 +106,9 @@ def test_overlay_stack_behaves_like_a_dict(
         assert list(overlay.scan(b"", b"\xff" * 8)) == model_scan(expected, b"", b"\xff" * 8)
         for start, end in ranges:
             assert list(overlay.scan(start, end)) == model_scan(expected, start, end)
+            for limit in (0, 1, 2, 5):
+                page = list(overlay.scan(start, end, limit))
+                assert page == model_scan(expected, start, end)[:limit]
     assert state.entries == base  # overlays never write through
 
 
@@ -127,6 +149,38 @@ def test_child_sees_parent_and_drops_cleanly() -> None:
     assert list(parent.scan(b"", b"z")) == [(b"a", b"1"), (b"b", b"2")]  # not merged yet
     child.merge_into_parent()
     assert parent.writes == {b"b": b"2", b"c": b"3", b"a": None}
+
+
+def test_a_limited_scan_reads_its_page_not_its_range() -> None:
+    """1,000 entries in the range, a page of 10: the store is asked for 10 plus one per
+    pending write in the range (each can hide one stored entry), never for the range."""
+    base = CountingReader(MemoryState({b"k%04d" % i: b"v" for i in range(1000)}))
+    overlay = Overlay(base)
+    assert [k for k, _ in overlay.scan(b"k", b"l", 10)] == [b"k%04d" % i for i in range(10)]
+    assert base.read == 10
+    base.read = 0
+    after = prefix_end(b"k0009")  # the next page starts past the last key: a seek, not a walk
+    assert [k for k, _ in overlay.scan(after, b"l", 10)] == [b"k%04d" % i for i in range(10, 20)]
+    assert base.read == 10
+    overlay.delete(b"k0000")
+    overlay.delete(b"k0003")
+    overlay.put(b"k0001", b"new")
+    overlay.put(b"k0002x", b"added")
+    child = overlay.child()
+    child.delete(b"k0004")
+    base.read = 0
+    page = list(child.scan(b"k", b"l", 5))
+    assert page == [(b"k0001", b"new"), (b"k0002", b"v"), (b"k0002x", b"added"),
+                    (b"k0005", b"v"), (b"k0006", b"v")]
+    assert base.read == 5 + 4 + 1  # the page, the parent's four writes, the child's one
+    base.read = 0
+    assert list(child.scan(b"k", b"l", 0)) == [] and base.read == 0
+
+
+def test_memory_state_scan_honours_the_limit() -> None:
+    state = MemoryState({b"a": b"1", b"b": b"2", b"c": b"3"})
+    assert list(state.scan(b"a", b"z", 2)) == [(b"a", b"1"), (b"b", b"2")]
+    assert list(state.scan(b"a", b"z", 0)) == []
 
 
 def test_scan_range_is_half_open() -> None:

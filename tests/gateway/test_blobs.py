@@ -8,18 +8,32 @@ from fastapi.testclient import TestClient
 
 from civicledger.gateway import create_app
 from tests.gateway.conftest import error_code
+from tests.node.photos import leaks, phone_jpeg
 
-PHOTO = b"\xff\xd8\xff\xe0" + b"a pothole on Dongil-ro" * 20
+PHOTO = phone_jpeg()
 
 
 def test_upload_then_fetch_by_hash(api):
     uploaded = api.post("/v1/blobs", content=PHOTO, headers={"content-type": "image/jpeg"})
     assert uploaded.status_code == 201
-    assert uploaded.json() == {"sha256": hashlib.sha256(PHOTO).hexdigest(), "size": len(PHOTO),
-                               "media_type": "image/jpeg"}
     fetched = api.get(f"/v1/blobs/{uploaded.json()['sha256']}")
-    assert fetched.status_code == 200 and fetched.content == PHOTO
-    assert fetched.headers["content-type"] == "image/jpeg"
+    assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/jpeg"
+    kept = fetched.content
+    assert uploaded.json() == {"sha256": hashlib.sha256(kept).hexdigest(), "size": len(kept),
+                               "media_type": "image/jpeg"}
+
+
+def test_the_answer_names_the_hash_of_the_photo_without_its_gps_tags(api):
+    """The node keeps the photo without its metadata, so its hash is not the upload's: the
+    answer tells the uploader which hash to put on chain."""
+    assert leaks(PHOTO)
+    uploaded = api.post("/v1/blobs", content=PHOTO, headers={"content-type": "image/jpeg"}).json()
+    assert uploaded["sha256"] != hashlib.sha256(PHOTO).hexdigest()
+    kept = api.get(f"/v1/blobs/{uploaded['sha256']}").content
+    assert leaks(kept) == [] and hashlib.sha256(kept).hexdigest() == uploaded["sha256"]
+    heic = api.post("/v1/blobs", content=b"\x00\x00\x00\x18ftypheic" + bytes(40))
+    assert (heic.status_code, error_code(heic)) == (400, "unsupported_media")
+    assert "HEIC" in heic.json()["error"]["message"]
 
 
 def test_bad_uploads_are_refused(api, blobs):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
+from civicledger.gateway import GatewayConfig, create_app
 from civicledger.gateway.ratelimit import RateLimiter
 
 
@@ -43,3 +45,15 @@ def test_settings_are_checked():
         RateLimiter(-1, 1)
     with pytest.raises(ValueError):
         RateLimiter(1, 0)
+
+
+def test_a_client_over_its_limit_still_gets_health_and_readiness(node):
+    with TestClient(create_app(node, GatewayConfig(rate_per_s=0.001, burst=1))) as api:
+        assert api.get("/v1/chain").status_code == 200
+        limited = api.get("/v1/chain")
+        assert (limited.status_code, limited.json()["error"]["code"]) == (429, "rate_limited")
+        for _ in range(3):
+            assert api.get("/v1/health").status_code == 200
+            ready = api.get("/v1/ready")
+            assert ready.status_code == 200 and ready.json()["ready"]
+        assert api.get("/v1/chain").status_code == 429  # the limit itself still holds

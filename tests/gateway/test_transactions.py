@@ -179,7 +179,7 @@ def test_a_full_queue_answers_busy_with_retry_after(store, registry, accounts):
 
 def test_clients_are_rate_limited(node, accounts):
     with TestClient(create_app(node, GatewayConfig(rate_per_s=0.001, burst=3))) as api:
-        assert api.get("/v1/health").status_code == 200
+        assert api.get("/v1/chain").status_code == 200
         envelopes = [b64(transfer(accounts, 1, 2, 1)) for _ in range(2)]
         assert api.post("/v1/transactions/batch", json={"envelopes": envelopes}).status_code == 200
         limited = api.post("/v1/transactions", json={"envelope": b64(transfer(accounts, 1, 2, 1))})

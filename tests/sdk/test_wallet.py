@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 
 from civicledger.core import tx as txs
@@ -17,6 +20,18 @@ def test_a_wallet_round_trips_through_its_key_file(tmp_path):
     with pytest.raises(KeyFileError):
         Wallet.load(tmp_path / "w.json", "wrong")
     assert wallet.address_text in repr(wallet) and wallet.keypair.seed.hex() not in repr(wallet)
+
+
+def test_a_saved_key_file_is_readable_by_its_owner_only(tmp_path):
+    old = os.umask(0o022)  # files default to world-readable, as on most systems
+    try:
+        path = tmp_path / "w.json"
+        path.write_bytes(b"an older key")
+        Wallet.create().save(path, "correct horse")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["w.json"]
 
 
 def test_a_signed_call_verifies_and_names_its_cosigners():

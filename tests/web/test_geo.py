@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from civicledger.cli.demo_incentives import GANGSEO_ZONE, NOWON_ZONE
-from civicledger.contracts.incentives.cells import zone_of
+from civicledger.contracts.cells import zone_of
 from civicledger.web.geo import ORIGIN_LAT, ORIGIN_LON, cell_at
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from civicledger.core.crypto import KeyPair
 from civicledger.core.errors import CivicError, NotFound
 from civicledger.core.keyfile import public_info, seal, unseal
+from civicledger.core.keyfile import write as write_keyfile
 
 KEY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -87,14 +88,7 @@ class Workspace:
         if path.exists() and not overwrite:
             raise WorkspaceError(f"a key named '{name}' exists already", code="key_exists")
         self.keys.mkdir(parents=True, exist_ok=True)
-        data = seal(keypair, passphrase, label=name, **(_FAST if fast else {}))
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        tmp.replace(path)
+        write_keyfile(path, seal(keypair, passphrase, label=name, **(_FAST if fast else {})))
         return path
 
     def key_file(self, name: str) -> bytes:

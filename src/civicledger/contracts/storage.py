@@ -203,15 +203,18 @@ class BoundMap:
 
         ``after``: further key parts; start past the entry ``prefix + after`` and any key that
         extends it (a page's last key, so the next page is an index lookup, not a walk).
+        ``limit`` and ``after`` both reach the store's query: a page reads its entries only,
+        however many the range holds.
         """
+        if limit is not None and limit <= 0:
+            return
         start = self._base + encode_key(prefix)
         end = prefix_end(start)
         if after:
             start = prefix_end(self._base + encode_key((*prefix, *after)))
-        for n, (key, raw) in enumerate(self._ctx.state.scan(start, end)):
-            if limit is not None and n >= limit:
-                return
-            yield decode_key(key[len(self._base) :]), self._load(raw)
+        base = len(self._base)
+        for key, raw in self._ctx.state.scan(start, end, limit):
+            yield decode_key(key[base:]), self._load(raw)
 
 
 class Value(Generic[V]):

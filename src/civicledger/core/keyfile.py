@@ -1,4 +1,5 @@
-"""Key files: an Ed25519 seed sealed under a passphrase (bytes in, bytes out, no I/O).
+"""Key files: an Ed25519 seed sealed under a passphrase (bytes in, bytes out), and
+``write``, the one way a key file reaches the disk (0600, atomically) for the CLI and SDK.
 
 A key file is UTF-8 JSON::
 
@@ -38,8 +39,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
+import tempfile
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import nacl.exceptions
@@ -156,6 +160,34 @@ def unseal(data: bytes, passphrase: str) -> KeyPair:
 def public_info(data: bytes) -> KeyFileInfo:
     """The clear fields of key file ``data`` (not authenticated until ``unseal``)."""
     return _info(_load(data))
+
+
+def write(path: str | Path, data: bytes) -> None:
+    """Put key file ``data`` at ``path``, readable and writable by its owner only (0600).
+
+    The bytes go to a new temporary file beside ``path``, created 0600 (so no other user can
+    read it even for a moment, whatever the umask), are fsynced, and the file is renamed over
+    ``path``; the directory is fsynced so the rename survives power loss. A crash leaves the
+    old file or the new one, never a part of either. OSError if the directory cannot be
+    written (it must exist).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 # -- parsing ---------------------------------------------------------------------

@@ -40,8 +40,10 @@ Writes = Mapping[bytes, bytes | None]
 class StateReader(Protocol):
     def get(self, key: bytes) -> bytes | None: ...
 
-    def scan(self, start: bytes, end: bytes) -> Iterator[tuple[bytes, bytes]]:
-        """Entries with ``start <= key < end``, in ascending key order."""
+    def scan(self, start: bytes, end: bytes, limit: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """Entries with ``start <= key < end``, in ascending key order; the first ``limit``
+        of them when it is given. A store puts the limit in its query, so a page costs its
+        page, not its range."""
         ...
 
 
@@ -62,8 +64,9 @@ class MemoryState:
     def get(self, key: bytes) -> bytes | None:
         return self.entries.get(key)
 
-    def scan(self, start: bytes, end: bytes) -> Iterator[tuple[bytes, bytes]]:
-        for key in sorted(k for k in self.entries if start <= k < end):
+    def scan(self, start: bytes, end: bytes, limit: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+        found = sorted(k for k in self.entries if start <= k < end)
+        for key in found if limit is None else found[: max(limit, 0)]:
             yield key, self.entries[key]
 
     def apply(self, writes: Writes) -> None:
@@ -95,20 +98,32 @@ class Overlay:
     def delete(self, key: bytes) -> None:
         self.writes[key] = None
 
-    def scan(self, start: bytes, end: bytes) -> Iterator[tuple[bytes, bytes]]:
+    def scan(self, start: bytes, end: bytes, limit: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """The base's entries with the pending writes merged over them, in key order.
+
+        With a ``limit``, the base is asked for ``limit`` plus the number of pending writes in
+        the range: each pending write (a deletion or a new value) hides at most one base entry,
+        so at least ``limit`` of the base entries read survive, and no entry past them can be
+        among the first ``limit`` of the merged scan.
+        """
+        if limit is not None and limit <= 0:
+            return
         pending = sorted((k, v) for k, v in self.writes.items() if start <= k < end)
-        below = self.base.scan(start, end)
+        below = self.base.scan(start, end, None if limit is None else limit + len(pending))
         mine = iter(pending)
+        left = -1 if limit is None else limit
         a, b = next(below, None), next(mine, None)
-        while a is not None or b is not None:
+        while left and (a is not None or b is not None):
             if b is None or (a is not None and a[0] < b[0]):
                 yield a
+                left -= 1
                 a = next(below, None)
                 continue
             if a is not None and a[0] == b[0]:
                 a = next(below, None)
             if b[1] is not None:
                 yield b
+                left -= 1
             b = next(mine, None)
 
     def child(self) -> Overlay:

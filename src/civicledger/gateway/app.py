@@ -78,6 +78,12 @@ class Gateway:
                            headers={"Retry-After": self.limiter.retry_after(wait)})
 
 
+def gateway_of(request: Request) -> Gateway:
+    """The ``Gateway`` serving ``request`` (the routes' and the portal's way to the node)."""
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
 class GatewayApp(FastAPI):
     """The FastAPI application, whose submit routes are answered first by lean endpoints.
 

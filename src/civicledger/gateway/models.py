@@ -226,8 +226,9 @@ class ChainInfo(Model):
 
 
 class BlobRef(Model):
-    sha256: str = Field(description="The blob's SHA-256 as hex: what goes on chain")
-    size: int
+    sha256: str = Field(description="The SHA-256 (hex) of the bytes kept, the image without its "
+                        "metadata (not the hash of the file sent): what goes on chain")
+    size: int = Field(description="Bytes kept")
     media_type: str
 
 

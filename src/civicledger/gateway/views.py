@@ -16,6 +16,16 @@ from civicledger.node.peer import PeerStatus
 from civicledger.node.store import Store, StoredBlock
 
 
+def parse_before(text: str | None) -> tuple[int, int] | None:
+    """A history position ``HEIGHT:INDEX`` (as given in ``next_before``), or None."""
+    if text is None:
+        return None
+    height, sep, index = text.partition(":")
+    if not (sep and height.isdigit() and index.isdigit()):
+        raise UnknownCall("before is HEIGHT:INDEX, as given in next_before", code="invalid_argument")
+    return int(height), int(index)
+
+
 def header(h: BlockHeader) -> models.HeaderView:
     return models.HeaderView(
         chain_id=h.chain_id, height=h.height, hash=h.hash.hex(), prev_hash=h.prev_hash.hex(),

@@ -275,11 +275,14 @@ class SqliteStore(Store):
                 del cache[stale]
         cache[key] = value
 
-    def scan(self, start: bytes, end: bytes) -> Iterator[tuple[bytes, bytes]]:
+    def scan(self, start: bytes, end: bytes, limit: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+        # SQLite reads the primary key's b-tree from ``start`` and stops after ``limit`` rows.
+        sql = "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key"
+        args: tuple[object, ...] = (start, end)
+        if limit is not None:
+            sql, args = sql + " LIMIT ?", (start, end, max(limit, 0))
         try:
-            rows = self._conn().execute(
-                "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key", (start, end)
-            ).fetchall()
+            rows = self._conn().execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"scan failed: {exc}") from exc
         yield from rows

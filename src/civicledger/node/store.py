@@ -52,7 +52,9 @@ class Store(ABC):
     def get(self, key: bytes) -> bytes | None: ...
 
     @abstractmethod
-    def scan(self, start: bytes, end: bytes) -> Iterator[tuple[bytes, bytes]]: ...
+    def scan(self, start: bytes, end: bytes, limit: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """State entries with ``start <= key < end`` in key order, at most ``limit`` of them;
+        the limit is part of the query, so a page reads its page and not its range."""
 
     @abstractmethod
     def head(self) -> BlockHeader | None:

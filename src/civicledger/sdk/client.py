@@ -242,7 +242,10 @@ class Client:
                          header.tx_root.hex(), header)
 
     def upload(self, data: bytes, media_type: str = "application/octet-stream") -> str:
-        """Keep an image off the chain on the node; returns its SHA-256 (hex) to put on chain."""
+        """Keep an image off the chain on the node; returns the SHA-256 (hex) to put on chain.
+
+        The node keeps the image without its metadata (GPS position, device tags), so the hash
+        is that of the kept bytes, not of ``data``."""
         result = self._request("POST", "/blobs", content=data, headers={"content-type": media_type})
         digest: str = result["sha256"]
         return digest

@@ -29,8 +29,9 @@ class Wallet:
         return cls(keyfile.unseal(Path(path).read_bytes(), passphrase))
 
     def save(self, path: str | Path, passphrase: str, *, label: str = "") -> None:
-        """Write the key sealed under ``passphrase`` (Argon2id + SecretBox)."""
-        Path(path).write_bytes(keyfile.seal(self.keypair, passphrase, label=label))
+        """Write the key sealed under ``passphrase`` (Argon2id + SecretBox), as ``civic keys``
+        does: readable by the owner only (0600), and atomically (the old file or the new)."""
+        keyfile.write(path, keyfile.seal(self.keypair, passphrase, label=label))
 
     @property
     def public_key(self) -> bytes:

@@ -1,6 +1,6 @@
 """Where the 500 m grid lies on the map: a point's cell, for people placing a report.
 
-Contracts know cells only as ``"RRRR-CCCC"`` labels (``contracts.incentives.cells``);
+Contracts know cells only as ``"RRRR-CCCC"`` labels (``contracts.cells``);
 this is the grid's definition on the map, for clients. Row 0, column 0 is the square
 whose south-west corner is at 35.8°N 120.9°E; a row is 500 m of latitude (111,320 m a
 degree) and a column 500 m of longitude as long as it is at 37.5°N (88,316 m a degree),
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from civicledger.contracts.incentives.cells import GRID
+from civicledger.contracts.cells import GRID
 
 ORIGIN_LAT = 35.8
 ORIGIN_LON = 120.9

@@ -20,7 +20,6 @@ from civicledger.core import address as addresses
 from civicledger.core.errors import NotFound, UnknownCall
 from civicledger.core.jsonform import plain
 from civicledger.gateway import models, views
-from civicledger.gateway.routes.accounts import parse_before
 from civicledger.node.node import Node
 from civicledger.node.store import Store
 from civicledger.web import charts
@@ -115,7 +114,7 @@ def account(request: Request, account: str, before: str | None = None) -> Respon
     node = node_of(request)
     try:
         raw = addresses.from_text(account)
-        position = parse_before(before)
+        position = views.parse_before(before)
     except (addresses.AddressError, UnknownCall) as error:
         return not_found(request, account, str(error))
     balances = views.balances(node, raw)

@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from civicledger.core import address as addresses
 from civicledger.core.errors import NotFound
-from civicledger.gateway.routes import gateway_of
+from civicledger.gateway import gateway_of
 from civicledger.node.node import Node
 from civicledger.web.i18n import COOKIE, LANGUAGES, Translator, language_of, requested_language
 

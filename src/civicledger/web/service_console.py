@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from civicledger.contracts.incentives.cells import Zone
+from civicledger.contracts.cells import Zone
 from civicledger.core.errors import NotFound
 from civicledger.core.jsonform import plain
 from civicledger.core.schema import Name

@@ -25,8 +25,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicledger.contracts.airquality.records import POLLUTANTS
+from civicledger.contracts.cells import Zone
 from civicledger.contracts.hazards.records import Category
-from civicledger.contracts.incentives.cells import Zone
 from civicledger.contracts.parking.records import (
     CHECK_IN_EARLY_MS,
     FREE_CANCEL_MS,

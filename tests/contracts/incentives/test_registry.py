@@ -8,6 +8,7 @@ import pytest
 
 from civicledger.contracts.framework import contract_account
 from civicledger.core.errors import NotFound
+from civicledger.core.state import Overlay
 from tests.contracts.incentives.city import (
     AIR_CAP,
     AIR_REWARD,
@@ -19,8 +20,10 @@ from tests.contracts.incentives.city import (
     POOL,
     City,
     make_city,
+    new_account,
     refused,
 )
+from tests.core.test_state import CountingReader
 
 DAY = 24 * HOUR
 
@@ -209,3 +212,20 @@ def test_flows_are_kept_per_day_as_running_totals(city: City) -> None:
     with pytest.raises(NotFound) as refusal:
         city.query("incentives", "flows_by_day", service="nope")
     assert refusal.value.code == "unknown_service"
+
+
+def test_top_providers_reads_its_page_not_every_provider(city: City) -> None:
+    """300 providers have earned; the top ten read ten rank entries from the store."""
+    t = city.box.time_ms
+    for i in range(300):
+        city.accounts[f"provider{i}"] = new_account()
+        city.ok("seoul_admin", "airquality", "register_provider", service="air",
+                provider=city.accounts[f"provider{i}"])
+        city.ok(f"provider{i}", "airquality", "submit", service="air", cell=f"0100-{i:04d}",
+                measured_ms=t, values={"no2": 30})
+    counting = CountingReader(city.box.state)
+    top = city.box.registry.read(Overlay(counting), city.box.env, "incentives", "top_providers",
+                                 {"service": "air", "limit": 10})
+    assert [row["account"] for row in top] == sorted(city.accounts[f"provider{i}"]
+                                                     for i in range(300))[:10]
+    assert counting.read == 10

@@ -50,15 +50,17 @@ from civicledger.contracts.airquality.records import (
     hour_of,
     is_outlier,
 )
+from civicledger.contracts.cells import Cell, Zone, neighbours, zone_of
 from civicledger.contracts.framework import Contract, EventSpec, method, query
-from civicledger.contracts.incentives.cells import Cell, Zone, neighbours, zone_of
-from civicledger.contracts.incentives.client import (
+from civicledger.contracts.shared import (
+    DAY_MS,
     OPERATOR_ROLE,
     VERIFIER_ROLE,
+    PageSize,
+    Verification,
     load_service,
     require_role,
 )
-from civicledger.contracts.incentives.records import DAY_MS, PageSize, Verification
 from civicledger.contracts.storage import Map, Value
 from civicledger.core.errors import Conflict, LimitExceeded, NotFound, Rejection, Unauthorized
 from civicledger.core.schema import MAX_AMOUNT, Address, Bool, Int, Name, Timestamp

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from civicledger.contracts.incentives.cells import Zone
+from civicledger.contracts.cells import Zone
 from civicledger.contracts.storage import Record
 from civicledger.core.schema import Int, Optional, Struct
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from civicledger.contracts.cells import Cell, Zone, zone_of
 from civicledger.contracts.framework import Contract, EventSpec, method, query
 from civicledger.contracts.hazards.records import (
     MAX_REPORTERS,
@@ -47,15 +48,15 @@ from civicledger.contracts.hazards.records import (
     Report,
     shares,
 )
-from civicledger.contracts.incentives.cells import Cell, Zone, zone_of
-from civicledger.contracts.incentives.client import (
+from civicledger.contracts.shared import (
     CITIZEN_ROLE,
     OPERATOR_ROLE,
     VERIFIER_ROLE,
+    PageSize,
+    Verification,
     load_service,
     require_role,
 )
-from civicledger.contracts.incentives.records import PageSize, Verification
 from civicledger.contracts.storage import Map, Value
 from civicledger.core.errors import Conflict, LimitExceeded
 from civicledger.core.schema import Address, Hash, Label, Name

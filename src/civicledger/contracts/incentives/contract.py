@@ -42,19 +42,8 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from civicledger.contracts.framework import Contract, EventSpec, contract_account, method, query
-from civicledger.contracts.incentives.records import (
-    BPS,
-    DAY_MS,
-    Bps,
-    Flows,
-    Line,
-    OptionalCap,
-    PageSize,
-    Service,
-    ServiceStatus,
-    Units,
-    Verification,
-)
+from civicledger.contracts.incentives.records import Flows, Line, OptionalCap, Service, Units
+from civicledger.contracts.shared import BPS, DAY_MS, Bps, PageSize, ServiceStatus, Verification
 from civicledger.contracts.storage import Map, Value
 from civicledger.core import address as addresses
 from civicledger.core.errors import Conflict, LimitExceeded, NotFound, Unauthorized, UnknownCall

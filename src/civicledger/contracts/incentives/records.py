@@ -1,43 +1,18 @@
-"""The incentive registry's stored records, argument types and the service-kind protocol."""
+"""The incentive registry's stored records and argument types (what it shares with the
+services it pays is in ``contracts/shared.py``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any
 
 from civicledger.contracts.storage import Record
 from civicledger.core.schema import MAX_AMOUNT, Int, Optional
 
-BPS = 10_000
-"""Basis points in a whole: a platform share of 500 bps is 5 %."""
-DAY_MS = 24 * 3600 * 1000
-MAX_PAGE = 100
-"""Most entries any list query or paid feed returns at once."""
-
-Bps = Annotated[int, Int(0, BPS)]
 Units = Annotated[int, Int(0, MAX_AMOUNT)]
 """An amount in minor units that may be zero (a service without rewards or fees)."""
 OptionalCap = Annotated[int | None, Optional(Int(1, MAX_AMOUNT))]
 """Most reward units one provider may earn per (UTC) day; None for no cap."""
-PageSize = Annotated[int, Int(1, MAX_PAGE)]
-
-
-class ServiceStatus(StrEnum):
-    ACTIVE = "active"
-    PAUSED = "paused"
-    """No new rewards, fees or escrows; open escrows still settle and refund."""
-
-
-class Verification(StrEnum):
-    """What a service kind says about ``needs_verification`` (its ``terms`` query)."""
-
-    REQUIRED = "required"
-    """Every contribution is verified (hazard reports): the flag must be true."""
-    OPTIONAL = "optional"
-    """The operator chooses (air readings)."""
-    NONE = "none"
-    """Nothing to verify (parking): the flag must be false."""
 
 
 @dataclass(frozen=True, slots=True)

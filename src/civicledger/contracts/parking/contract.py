@@ -48,15 +48,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from civicledger.contracts.cells import Cell, Zone, zone_of
 from civicledger.contracts.framework import Contract, EventSpec, method, query
-from civicledger.contracts.incentives.cells import Cell, Zone, zone_of
-from civicledger.contracts.incentives.client import (
-    CITIZEN_ROLE,
-    OPERATOR_ROLE,
-    load_service,
-    require_role,
-)
-from civicledger.contracts.incentives.records import BPS, Bps, PageSize, Verification
 from civicledger.contracts.parking.records import (
     CHECK_IN_EARLY_MS,
     FREE_CANCEL_MS,
@@ -74,6 +67,16 @@ from civicledger.contracts.parking.records import (
     Spot,
     SpotId,
     Windows,
+)
+from civicledger.contracts.shared import (
+    BPS,
+    CITIZEN_ROLE,
+    OPERATOR_ROLE,
+    Bps,
+    PageSize,
+    Verification,
+    load_service,
+    require_role,
 )
 from civicledger.contracts.storage import Map, Value
 from civicledger.core.errors import Conflict, LimitExceeded, Rejection, Unauthorized

@@ -6,12 +6,7 @@ from fastapi import Request
 
 from civicledger.core import address as addresses
 from civicledger.core.errors import UnknownCall
-from civicledger.gateway.app import Gateway
-
-
-def gateway_of(request: Request) -> Gateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway
+from civicledger.gateway.app import gateway_of
 
 
 def charge(request: Request, cost: int = 1) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from civicledger.core.errors import NotFound, UnknownCall
+from civicledger.core.errors import NotFound
 from civicledger.gateway import models, views
 from civicledger.gateway.routes import gateway_of, parse_address, rate_limited
 from civicledger.node.node import MAX_HISTORY_PAGE
@@ -21,16 +21,6 @@ def balances(request: Request, account: Account) -> models.BalancesView:
     """What the account holds in each currency: spendable now, and expired (not spendable)."""
     rows = views.balances(gateway_of(request).node, parse_address(account))
     return models.BalancesView(account=account, balances=rows)
-
-
-def parse_before(text: str | None) -> tuple[int, int] | None:
-    """A history position ``HEIGHT:INDEX`` (as given in ``next_before``), or None."""
-    if text is None:
-        return None
-    height, sep, index = text.partition(":")
-    if not (sep and height.isdigit() and index.isdigit()):
-        raise UnknownCall("before is HEIGHT:INDEX, as given in next_before", code="invalid_argument")
-    return int(height), int(index)
 
 
 def _mentions(data: dict[str, Any], currency: str) -> bool:
@@ -49,7 +39,7 @@ def history(
 ) -> models.HistoryView:
     """Transactions whose events name the account, newest first (index lookups only)."""
     node = gateway_of(request).node
-    entries = node.history(parse_address(account), before=parse_before(before), limit=limit)
+    entries = node.history(parse_address(account), before=views.parse_before(before), limit=limit)
     items = []
     for entry in entries:
         events = [views.event(e) for e in entry.events]

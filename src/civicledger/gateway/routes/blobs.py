@@ -33,15 +33,20 @@ def _store(request: Request) -> BlobStore:
     }}},
 )
 async def upload(request: Request) -> models.BlobRef:
-    """Keep an image off the chain (the raw bytes as the body); answers its SHA-256.
+    """Keep an image off the chain (the raw bytes as the body); answers the SHA-256 it is kept
+    under.
 
-    Put the hash in the transaction (e.g. a hazard report's `photo`); the chain never holds
-    the image. JPEG, PNG or WebP, recognised by content, at most 5 MiB.
+    The node removes the image's metadata first (EXIF with GPS position and device serials,
+    XMP, ICC profile, comments, PNG text chunks), turning it upright as its orientation said,
+    so the bytes kept, and their hash, are not those of the file sent: put the answered
+    `sha256` in the transaction (e.g. a hazard report's `photo`); the chain never holds the
+    image. JPEG, PNG or WebP still images, recognised by content, at most 5 MiB; HEIC and
+    animated images are refused (`unsupported_media`).
     """
     store = _store(request)
     data = await request.body()
-    digest = await run_in_threadpool(store.put, data)
-    return models.BlobRef(sha256=digest.hex(), size=len(data), media_type=media_type(data) or "")
+    kept = await run_in_threadpool(store.put, data)
+    return models.BlobRef(sha256=kept.sha256.hex(), size=kept.size, media_type=kept.media_type)
 
 
 @router.get(BLOBS_PATH + "/{sha256}", response_class=Response,

@@ -1,4 +1,4 @@
-"""The chain at a glance, health and readiness, and Prometheus metrics."""
+"""The chain at a glance, health and readiness (never rate limited), and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from civicledger.gateway import models, views
 from civicledger.gateway.routes import gateway_of, rate_limited
 
-router = APIRouter(tags=["chain"], dependencies=[Depends(rate_limited)])
+router = APIRouter(tags=["chain"])
+"""Under /v1. Health and readiness are not rate limited: a load balancer or orchestrator
+probing them from one address must not be told 429 (and take the node out) because that
+address is busy. Both are cheap: no store read beyond the head, no queue walk."""
 ops = APIRouter(tags=["operations"])
 
 READY_PENDING_FRACTION = 0.9
 """Not ready once the pending queue is this full: new work would be refused as busy."""
 
 
-@router.get("/chain", response_model=models.ChainInfo)
+@router.get("/chain", response_model=models.ChainInfo, dependencies=[Depends(rate_limited)])
 def chain(request: Request) -> models.ChainInfo:
     """The chain id, the latest block header and the contracts this chain runs."""
     node = gateway_of(request).node
