@@ -223,6 +223,8 @@ class Node:
             while not self._stopping.is_set():
                 batch = self.orderer.next_batch(timeout=0.2)
                 if batch is None:
+                    if committing is not None and committing.done():
+                        committing.result()  # a failed commit stops the node now, not a block later
                     continue
                 executed = execute_block(self.registry, pending, tip, batch,
                                          verifier=self.verifier, committed=committed)
