@@ -7,6 +7,7 @@ passphrase problem; 6 the audit found a fault.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -35,9 +36,11 @@ from civicledger.core.errors import (
 from civicledger.core.keyfile import unseal
 from civicledger.core.tx import SignedTransaction, Transaction
 from civicledger.gateway.config import GatewayConfig
+from civicledger.gateway.metrics import free_bytes
 from civicledger.gateway.server import DEFAULT_HOST, DEFAULT_PORT, server
 from civicledger.node.audit import verify_chain
 from civicledger.node.blobs import BlobStore
+from civicledger.node.devclock import DevClock
 from civicledger.node.executor import Genesis
 from civicledger.node.node import (
     MAX_HISTORY_PAGE,
@@ -104,14 +107,23 @@ def cli(ctx: click.Context, data: str) -> None:
 # -- init / up ---------------------------------------------------------------------------------
 
 
-def _init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str) -> None:
+DEMO_CHAIN_PREFIX = "civic-demo-"
+
+
+def demo_chain_id() -> str:
+    """A new demo chain's id, unique so that nothing signed for one demo replays on another."""
+    return DEMO_CHAIN_PREFIX + os.urandom(4).hex()
+
+
+def _init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str | None) -> None:
     ws = state.ws
     if ws.initialised():
         raise WorkspaceError(f"{ws.root} holds a ledger already", code="already_initialised")
     if genesis_file:
         genesis = Genesis.from_json(Path(genesis_file).read_bytes())
     elif use_demo:
-        genesis, demo_keys = demo.create(ws, chain_id, wall_clock_ms() - demo.DEMO_WEEK_MS)
+        genesis, demo_keys = demo.create(ws, chain_id or demo_chain_id(),
+                                         wall_clock_ms() - demo.DEMO_WEEK_MS)
     else:
         raise click.UsageError("give --demo or --genesis FILE")
     with ws.lock():
@@ -137,25 +149,35 @@ def _init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str)
 @click.option("--genesis", "genesis_file", type=click.Path(exists=True, dir_okay=False),
               help="A genesis JSON document.")
 @click.option("--demo", "use_demo", is_flag=True, help="Create demo organisations, keys and coins.")
-@click.option("--chain-id", default="civic-demo", show_default=True)
+@click.option("--chain-id", help="With --demo: the chain's id (default civic-demo-<random hex>).")
 @pass_state
-def init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str) -> None:
+def init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str | None) -> None:
     """Create a new ledger in the data directory."""
     with clear_errors():
         _init(state, genesis_file, use_demo, chain_id)
 
 
 @contextmanager
-def running_node(state: State, **orderer: Any) -> Iterator[Node]:
+def running_node(state: State, clock: DevClock | None = None, **orderer: Any) -> Iterator[Node]:
+    """The node on the data directory, started; ``clock``: a dev chain's movable clock."""
     with state.ws.lock():
         store = state.store()
-        node = Node(store, default_registry(), SoloOrderer(**orderer))
-        node.start()
+        try:
+            timing = {} if clock is None else {"clock": clock}
+            node = Node(store, default_registry(), SoloOrderer(**orderer, **timing), **timing)
+            node.start()
+        except BaseException:
+            store.close()
+            raise
         try:
             yield node
         finally:
             node.stop()
             store.close()
+
+
+DRAIN_S = 10.0
+"""Longest ``civic up`` waits, once stopped, for admitted transactions to reach a block."""
 
 
 @cli.command()
@@ -166,29 +188,90 @@ def running_node(state: State, **orderer: Any) -> Iterator[Node]:
               help="Requests per second per client (a batch counts its transactions); 0: none.")
 @click.option("--block-txs", default=2000, show_default=True, help="Cut a block at this many txs.")
 @click.option("--block-ms", default=20, show_default=True, help="...or after this many ms.")
+@click.option("--dev-clock", is_flag=True,
+              help="Let the operator move block time forward (POST /v1/dev/advance-time, "
+                   "`civic dev advance`): for dev and demo chains only.")
 @pass_state
 def up(state: State, use_demo: bool, host: str, port: int, rate_limit: float, block_txs: int,
-       block_ms: int) -> None:
-    """Start the node with its HTTP gateway (API docs at /docs) until Ctrl-C."""
+       block_ms: int, dev_clock: bool) -> None:
+    """Start the node with its HTTP gateway (API docs at /docs) until Ctrl-C or SIGTERM.
+
+    On either signal it stops admitting, answers what is in flight, commits what was
+    admitted, closes the store and exits 0.
+    """
     with clear_errors():
         if not state.ws.initialised() and use_demo:
-            _init(state, None, True, "civic-demo")
+            _init(state, None, True, None)
+        _check_room(state.ws.root)
         config = GatewayConfig(rate_per_s=rate_limit)
-        with running_node(state, max_txs=block_txs, max_wait_ms=block_ms) as node:
-            gateway = server(node, host, port, config, BlobStore(state.ws.root / "blobs"))
+        clock = DevClock(start_at_least=_head_time(state)) if dev_clock else None
+        with running_node(state, clock, max_txs=block_txs, max_wait_ms=block_ms) as node:
+            gateway = server(node, host, port, config, BlobStore(state.ws.root / "blobs"),
+                             data_dir=state.ws.root, dev_clock=clock)
             url = f"http://{host}:{port}"
-            state.ws.gateway_url.write_text(url + "\n")
-            click.echo(f"node up: chain '{node.chain_id}', height {node.head.height}, "
-                       f"data {state.ws.root}")
-            click.echo(f"gateway {url}  (API docs {url}/docs; Ctrl-C to stop)")
-            threading.Thread(target=_stop_on_fault, args=(node, gateway), daemon=True).start()
             try:
+                _publish(state.ws.gateway_url, url + "\n")
+                click.echo(f"node up: chain '{node.chain_id}', height {node.head.height}, "
+                           f"data {state.ws.root}")
+                if clock is not None:
+                    click.echo("dev clock on: block time can be moved forward "
+                               "(civic dev advance 1d)")
+                click.echo(f"gateway {url}  (API docs {url}/docs; Ctrl-C to stop)")
+                threading.Thread(target=_stop_on_fault, args=(node, gateway), daemon=True).start()
                 gateway.run()
             finally:
                 state.ws.gateway_url.unlink(missing_ok=True)
+            if node.fault is None:
+                _drain(node)
             if node.fault is not None:
                 raise NodeFault(f"node stopped: {node.fault}")
-        click.echo("node stopped")
+        by = f" ({gateway.stopped_by.name})" if gateway.stopped_by else ""
+        click.echo(f"node stopped{by}")
+
+
+MIN_FREE_BYTES = 1024 * 1024
+"""Free space below which ``civic up`` does not start: it could not commit a block."""
+
+
+def _check_room(root: Path) -> None:
+    """Refuse to start on a full disk, saying so (instead of failing at the first commit)."""
+    try:
+        free = free_bytes(root) if root.exists() else MIN_FREE_BYTES
+    except OSError as error:
+        raise NodeFault(f"cannot read the free space of {root}: {error}", code="io_error") from None
+    if free < MIN_FREE_BYTES:
+        raise NodeFault(f"the disk of {root} is full ({free:,} bytes free, a node needs "
+                        f"{MIN_FREE_BYTES:,} at least to commit blocks): free some space and "
+                        "start again", code="disk_full")
+
+
+def _head_time(state: State) -> int:
+    store = state.store()
+    try:
+        head = store.head()
+        assert head is not None
+        return head.time_ms
+    finally:
+        store.close()
+
+
+def _publish(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all (a full disk leaves no empty file behind)."""
+    partial = path.with_name(path.name + ".tmp")
+    try:
+        partial.write_text(text)
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise NodeFault(f"cannot write {path}: {error.strerror or error}",
+                        code="disk_full" if error.errno == errno.ENOSPC else "io_error") from None
+
+
+def _drain(node: Node) -> None:
+    """Wait until what was admitted is in a block (the gateway admits nothing more)."""
+    deadline = time.monotonic() + DRAIN_S
+    while node.orderer.pending() and node.fault is None and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _stop_on_fault(node: Node, gateway: Any) -> None:
