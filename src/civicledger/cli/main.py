@@ -40,7 +40,7 @@ from civicledger.gateway.metrics import free_bytes
 from civicledger.gateway.server import DEFAULT_HOST, DEFAULT_PORT, server
 from civicledger.node.audit import verify_chain
 from civicledger.node.blobs import BlobStore
-from civicledger.node.devclock import DevClock
+from civicledger.node.devclock import DevClock, parse_span
 from civicledger.node.executor import Genesis
 from civicledger.node.node import (
     MAX_HISTORY_PAGE,
@@ -433,7 +433,8 @@ def tx_send(state: State, contract: str, method: str, key_name: str, cosign: tup
         cosigners = [state.ws.load_key(name, passphrase) for name in cosign]
         try:
             with running_node(state, max_wait_ms=1) as node:
-                stx = _sign(node.chain_id, contract, method, args, signer, cosigners)
+                now = max(wall_clock_ms(), node.head.time_ms)  # a dev chain's may be ahead
+                stx = _sign(node.chain_id, contract, method, args, signer, cosigners, now)
                 committed = node.submit(stx.envelope()).result(timeout=60)
                 shown = {"height": committed.height, "index": committed.index,
                          **render.receipt(committed.receipt)}
@@ -447,10 +448,11 @@ def tx_send(state: State, contract: str, method: str, key_name: str, cosign: tup
 
 
 def _sign(chain_id: str, contract: str, method: str, args: dict[str, Any], signer: KeyPair,
-          cosigners: list[KeyPair]) -> SignedTransaction:
+          cosigners: list[KeyPair], now_ms: int) -> SignedTransaction:
+    """Sign as ``signer`` and every co-signer, valid from the chain's ``now_ms`` for 10 min."""
     return Transaction(
         chain_id, contract, method, args, signer.public_key, os.urandom(16),
-        wall_clock_ms() + DEFAULT_TTL_MS, tuple(k.public_key for k in cosigners),
+        now_ms + DEFAULT_TTL_MS, tuple(k.public_key for k in cosigners),
     ).sign(signer, *cosigners)
 
 
@@ -465,9 +467,9 @@ def _send_to_gateway(state: State, contract: str, method: str, args: dict[str, A
         raise WorkspaceError("a node runs here but its gateway address is unknown",
                              code="node_running") from None
     chain_id = json.loads(state.ws.genesis.read_bytes())["chain_id"]
-    stx = _sign(chain_id, contract, method, args, signer, cosigners)
     with Client(url) as client:
         try:
+            stx = _sign(chain_id, contract, method, args, signer, cosigners, client.now_ms())
             outcome = client.submit(stx, wait=True, timeout_ms=60_000)
         except Unavailable as error:
             raise NodeFault(error.message, code=error.code) from None
@@ -505,6 +507,50 @@ def tx_show(state: State, tx_id: str) -> None:
         }))
         if not proof_ok:
             sys.exit(EXIT_AUDIT)
+
+
+@cli.group()
+def dev() -> None:
+    """Operator calls of a dev chain (its node started with `civic up --dev-clock`)."""
+
+
+@dev.command("advance")
+@click.argument("span")
+@pass_state
+def dev_advance(state: State, span: str) -> None:
+    """Move the running dev chain's clock SPAN forward (3d, 12h, 90m, 1h30m, 500ms, or ms).
+
+    The next block's time is at least that much later; contracts see it from that block.
+    """
+    from civicledger.sdk import ClientError, Unavailable
+
+    with clear_errors():
+        try:
+            ms = parse_span(span)
+        except CivicError as error:
+            raise click.BadParameter(error.message, param_hint="SPAN") from None
+        with _gateway_client(state) as client:
+            try:
+                moved = client.advance_time(ms)
+            except Unavailable as error:
+                raise NodeFault(error.message, code=error.code) from None
+            except ClientError as error:
+                raise Rejection(error.message, code=error.code) from None
+        click.echo(render.dumps(moved))
+
+
+@contextmanager
+def _gateway_client(state: State) -> Iterator[Any]:
+    """An SDK client of the gateway that ``civic up`` serves on this data directory."""
+    from civicledger.sdk import Client
+
+    try:
+        url = state.ws.gateway_url.read_text().strip()
+    except FileNotFoundError:
+        raise WorkspaceError(f"no node runs on {state.ws.root}: start it with `civic up`",
+                             code="node_not_running") from None
+    with Client(url) as client:
+        yield client
 
 
 @cli.command()

@@ -43,7 +43,8 @@ class Outcome:
 
     tx_id: str | None
     state: str
-    """``pending``, ``committed`` or ``refused``."""
+    """``pending``, ``committed``, ``refused`` (before ordering), or ``failed`` (admitted, then
+    the node faulted before its block was durable; ``error`` holds the fault)."""
     height: int | None = None
     index: int | None = None
     receipt: dict[str, Any] | None = None
@@ -80,6 +81,10 @@ class StreamEvent:
     data: dict[str, Any]
 
 
+def _local_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def _outcome(data: Mapping[str, Any]) -> Outcome:
     return Outcome(data.get("tx_id"), data["state"], data.get("height"), data.get("index"),
                    data.get("receipt"), data.get("error"))
@@ -111,6 +116,8 @@ class Client:
                                  transport=transport)
         self._schemas: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._chain_id: str | None = None
+        self._ahead_ms: int | None = None
+        """How far the chain's clock runs ahead of this machine's (a dev chain's may)."""
 
     def close(self) -> None:
         self.http.close()
@@ -145,7 +152,24 @@ class Client:
     def chain(self) -> dict[str, Any]:
         """Chain id, the latest header and the contract names."""
         info: dict[str, Any] = self._request("GET", "/chain")
+        if isinstance(info.get("now_ms"), int):
+            self._ahead_ms = max(0, info["now_ms"] - _local_ms())
         return info
+
+    def now_ms(self) -> int:
+        """The chain's time now, as last learnt from the gateway (``chain()`` refreshes it):
+        this machine's clock, or later on a dev chain whose clock was moved forward. Expiries
+        of what this client signs count from it."""
+        if self._ahead_ms is None:
+            self.chain()
+        return _local_ms() + (self._ahead_ms or 0)
+
+    def advance_time(self, ms: int) -> dict[str, Any]:
+        """Move a dev chain's clock ``ms`` forward (``civic up --dev-clock`` only; elsewhere
+        ``Refused`` with ``dev_clock_off``): ``now_ms``, ``offset_ms`` and ``head_time_ms``."""
+        moved: dict[str, Any] = self._request("POST", "/dev/advance-time", json={"ms": ms})
+        self._ahead_ms = max(0, moved["now_ms"] - _local_ms())
+        return moved
 
     @property
     def chain_id(self) -> str:
@@ -176,7 +200,7 @@ class Client:
         """A signed call, arguments converted by the method's schema."""
         schema = self._schema(contract, "methods", method)
         native = coerce(schema, dict(args))
-        return wallet.sign(self.chain_id, contract, method, native, now_ms=time.time_ns() // 10**6,
+        return wallet.sign(self.chain_id, contract, method, native, now_ms=self.now_ms(),
                            ttl_ms=ttl_ms, cosigners=cosigners)
 
     def submit(self, tx: SignedTransaction | bytes, *, wait: bool = True,
