@@ -34,7 +34,7 @@ from civicledger.core.errors import (
     Rejection,
 )
 from civicledger.core.keyfile import unseal
-from civicledger.core.tx import SignedTransaction, Transaction
+from civicledger.core.tx import PartialTransaction, SignedTransaction, Transaction, read_partial
 from civicledger.gateway.config import GatewayConfig
 from civicledger.gateway.metrics import free_bytes
 from civicledger.gateway.server import DEFAULT_HOST, DEFAULT_PORT, server
@@ -475,6 +475,164 @@ def _send_to_gateway(state: State, contract: str, method: str, args: dict[str, A
             raise NodeFault(error.message, code=error.code) from None
         except ClientError as error:
             raise Rejection(error.message, code=error.code) from None
+    if not outcome.committed:
+        raise NodeFault(f"transaction {outcome.tx_id} did not commit within 60 s", code="timeout")
+    assert outcome.receipt is not None
+    return {"height": outcome.height, "index": outcome.index, **outcome.receipt}
+
+
+HANDOFF_TTL = "30m"
+
+
+@tx.command("sign")
+@click.argument("contract")
+@click.argument("method")
+@click.option("--key", "key_name", required=True, help="Name of the signing key.")
+@click.option("--cosigner", "cosigners", multiple=True, required=True,
+              help="Who must co-sign, in order (repeatable): a key name, a civ1… account that "
+                   "has signed before, or a public key in hex.")
+@click.option("--arg", "pairs", multiple=True, help="NAME=VALUE (addresses as civ1… or key name).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write the partial transaction ('-': print it).")
+@click.option("--ttl", default=HANDOFF_TTL, show_default=True,
+              help="How long the co-signers have (e.g. 30m, 2h; at most 24h).")
+@pass_state
+def tx_sign(state: State, contract: str, method: str, key_name: str, cosigners: tuple[str, ...],
+            pairs: tuple[str, ...], out: str, ttl: str) -> None:
+    """Sign CONTRACT.METHOD as the first party; write it for the co-signers (`civic tx cosign`).
+
+    The file holds the call and the signatures so far as URL-safe base64 text, the same
+    text a portal co-signing link carries after its '#'.
+    """
+    with clear_errors():
+        _, handler = default_registry().handler(contract, method, readonly=False)
+        args = _args(state, handler, pairs)
+        try:
+            ttl_ms = parse_span(ttl)
+        except CivicError as error:
+            raise click.BadParameter(error.message, param_hint="--ttl") from None
+        keys = tuple(_public_key(state, who) for who in cosigners)
+        signer = state.ws.load_key(key_name, _passphrase())
+        chain_id, now = _chain_now(state)
+        partial = Transaction(chain_id, contract, method, args, signer.public_key, os.urandom(16),
+                              now + ttl_ms, keys).start(signer)
+        _write_partial(out, partial)
+        click.echo(render.dumps(_partial_view(partial)), err=out == "-")
+
+
+@tx.command("cosign")
+@click.argument("partial_file", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--key", "key_name", help="Name of the co-signing key (none: only --submit).")
+@click.option("--submit", is_flag=True, help="Submit once every party has signed.")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write it with the added signature (default: back to FILE).")
+@pass_state
+def tx_cosign(state: State, partial_file: str, key_name: str | None, submit: bool,
+              out: str | None) -> None:
+    """Check a partial transaction, add your signature, and hand it on or submit it.
+
+    Refused, changing nothing, if a signature so far does not verify, if it is for another
+    chain or has expired, or if your key is not the next co-signer it names.
+    """
+    with clear_errors():
+        text = click.get_text_stream("stdin").read() if partial_file == "-" else \
+            Path(partial_file).read_text()
+        chain_id, now = _chain_now(state)
+        partial = read_partial(text, chain_id, now)
+        if key_name is not None:
+            partial = partial.cosign(state.ws.load_key(key_name, _passphrase()))
+            _write_partial(out or partial_file, partial)
+        elif not submit:
+            raise click.UsageError("give --key to co-sign, or --submit to submit")
+        view = _partial_view(partial)
+        if not submit:
+            click.echo(render.dumps(view), err=(out or partial_file) == "-")
+            return
+        shown = _submit_signed(state, partial.signed())
+        click.echo(render.dumps(shown))
+        if shown["status"] != "ok":
+            sys.exit(EXIT_REJECTED)
+
+
+def _public_key(state: State, who: str) -> bytes:
+    """A co-signer's public key from a key name, a civ1… account or hex."""
+    if len(who) == 64:
+        try:
+            return bytes.fromhex(who)
+        except ValueError:
+            pass
+    if not who.startswith(addresses.HRP + "1"):
+        return bytes.fromhex(state.ws.key_info(who)["public_key"])
+    account = _account(state, who)
+    if state.ws.gateway_url.exists():
+        from civicledger.sdk import ClientError
+
+        with _gateway_client(state) as client:
+            try:
+                return client.public_key(who)
+            except ClientError as error:
+                raise NotFound(error.message, code=error.code) from None
+    store = state.store()
+    try:
+        key = store.public_key(account)
+    finally:
+        store.close()
+    if key is None:
+        raise NotFound(f"{who} has not signed a committed transaction, so its key is unknown: "
+                       "give its public key in hex", code="unknown_key")
+    return key
+
+
+def _chain_now(state: State) -> tuple[str, int]:
+    """The chain's id and its time now (its gateway's clock while a node runs)."""
+    chain_id = json.loads(state.ws.genesis.read_bytes())["chain_id"]
+    if state.ws.gateway_url.exists():
+        with _gateway_client(state) as client, _gateway_errors():
+            return chain_id, client.now_ms()
+    return chain_id, max(wall_clock_ms(), _head_time(state))
+
+
+@contextmanager
+def _gateway_errors() -> Iterator[None]:
+    """The SDK's errors as the CLI's: unavailable is a node fault, the rest are refusals."""
+    from civicledger.sdk import ClientError, Unavailable
+
+    try:
+        yield
+    except Unavailable as error:
+        raise NodeFault(error.message, code=error.code) from None
+    except ClientError as error:
+        raise Rejection(error.message, code=error.code) from None
+
+
+def _write_partial(out: str, partial: PartialTransaction) -> None:
+    if out == "-":
+        click.echo(partial.text())
+    else:
+        Path(out).write_text(partial.text() + "\n")
+
+
+def _partial_view(partial: PartialTransaction) -> dict[str, Any]:
+    t = partial.tx
+    return {"tx_id": partial.id.hex(), "chain_id": t.chain_id, "contract": t.contract,
+            "method": t.method, "args": dict(t.args),
+            "signer": addresses.address_of(t.signer), "expires_ms": t.expires,
+            "awaiting": [addresses.address_of(k) for k in partial.awaiting],
+            "complete": partial.complete}
+
+
+def _submit_signed(state: State, stx: SignedTransaction) -> dict[str, Any]:
+    """Commit ``stx`` on the local node, or through its gateway while `civic up` runs."""
+    try:
+        with running_node(state, max_wait_ms=1) as node:
+            committed = node.submit(stx.envelope()).result(timeout=60)
+            return {"height": committed.height, "index": committed.index,
+                    **render.receipt(committed.receipt)}
+    except WorkspaceError as error:
+        if error.code != "node_running":
+            raise
+    with _gateway_client(state) as client, _gateway_errors():
+        outcome = client.submit(stx, wait=True, timeout_ms=60_000)
     if not outcome.committed:
         raise NodeFault(f"transaction {outcome.tx_id} did not commit within 60 s", code="timeout")
     assert outcome.receipt is not None
