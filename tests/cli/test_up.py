@@ -38,6 +38,16 @@ class Load:
         self.acknowledged: list[str] = []
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._send, args=(n,)) for n in SENDERS]
+        self.threads.append(threading.Thread(target=self._follow))
+
+    def _follow(self) -> None:
+        """A live event stream stays open through the stop: it must not hold the node up."""
+        with Client(self.url, timeout=30) as client:
+            try:
+                for _ in client.events(contract="token", timeout=30):
+                    pass
+            except ClientError:
+                pass
 
     def _send(self, name: str) -> None:
         wallet = self.wallets[name]
@@ -91,7 +101,8 @@ def test_a_signal_under_load_stops_the_node_cleanly_and_loses_nothing_acknowledg
     load.join()
     output = log.read_text()
     print(f"\n{sig.name} to exit under load: {took:.2f} s "
-          f"({len(load.acknowledged)} transactions acknowledged as committed)")
+          f"({len(load.acknowledged)} transactions acknowledged as committed, "
+          f"a live event stream open)")
     assert code == 0, output
     assert f"node stopped ({sig.name})" in output
     assert "Traceback" not in output
