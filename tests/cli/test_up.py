@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -140,3 +141,18 @@ def test_the_gateway_address_is_written_whole_or_not_at_all(tmp_path):
             _publish(target, "http://127.0.0.1:8700\n")
         assert refused.value.code == "disk_full"
         assert sorted(p.name for p in disk.iterdir()) == ["filler"]  # no empty file left
+
+
+def test_a_port_in_use_is_a_node_fault_with_a_clear_message(demo_data, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(demo_data, data)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([CIVIC, "--data", str(data), "up", "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert f"error [listen_failed]: the gateway cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "node up" not in done.stdout  # nothing was announced, nor written for other commands
+    assert not Workspace(data).gateway_url.exists()

@@ -206,10 +206,7 @@ def up(state: State, use_demo: bool, host: str, port: int, rate_limit: float, bl
         config = GatewayConfig(rate_per_s=rate_limit)
         clock = DevClock(start_at_least=_head_time(state)) if dev_clock else None
         with running_node(state, clock, max_txs=block_txs, max_wait_ms=block_ms) as node:
-            gateway = server(node, host, port, config, BlobStore(state.ws.root / "blobs"),
-                             data_dir=state.ws.root, dev_clock=clock)
-            url = f"http://{host}:{port}"
-            try:
+            def serving(url: str) -> None:  # once the gateway listens
                 _publish(state.ws.gateway_url, url + "\n")
                 click.echo(f"node up: chain '{node.chain_id}', height {node.head.height}, "
                            f"data {state.ws.root}")
@@ -217,8 +214,15 @@ def up(state: State, use_demo: bool, host: str, port: int, rate_limit: float, bl
                     click.echo("dev clock on: block time can be moved forward "
                                "(civic dev advance 1d)")
                 click.echo(f"gateway {url}  (API docs {url}/docs; Ctrl-C to stop)")
-                threading.Thread(target=_stop_on_fault, args=(node, gateway), daemon=True).start()
+
+            gateway = server(node, host, port, config, BlobStore(state.ws.root / "blobs"),
+                             data_dir=state.ws.root, dev_clock=clock, on_started=serving)
+            threading.Thread(target=_stop_on_fault, args=(node, gateway), daemon=True).start()
+            try:
                 gateway.run()
+            except SystemExit:  # uvicorn's word that it could not listen (it logged why)
+                raise NodeFault(f"the gateway cannot listen on {host}:{port}",
+                                code="listen_failed") from None
             finally:
                 state.ws.gateway_url.unlink(missing_ok=True)
             if node.fault is None:

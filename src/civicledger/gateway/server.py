@@ -26,8 +26,9 @@ import contextlib
 import json
 import resource
 import signal
+import socket
 import threading
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from types import FrameType
 from typing import Any, ClassVar
 
@@ -177,6 +178,23 @@ class GatewayServer(uvicorn.Server):
 
     stopped_by: signal.Signals | None = None
 
+    def __init__(self, config: uvicorn.Config,
+                 on_started: Callable[[str], None] | None = None) -> None:
+        super().__init__(config)
+        self.on_started = on_started
+        """Called with the gateway's URL once it listens (an exception stops the server)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.on_started is not None:
+            self.on_started(self.url)
+
+    @property
+    def url(self) -> str:
+        """Where it listens (the port chosen, if 0 was asked for)."""
+        host, port = self.servers[0].sockets[0].getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         if threading.current_thread() is not threading.main_thread():
@@ -196,11 +214,12 @@ class GatewayServer(uvicorn.Server):
 
 
 def server(node: Node, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-           config: GatewayConfig | None = None, blobs: BlobStore | None = None,
-           **options: Any) -> GatewayServer:
+           config: GatewayConfig | None = None, blobs: BlobStore | None = None, *,
+           on_started: Callable[[str], None] | None = None, **options: Any) -> GatewayServer:
     """A uvicorn server for ``node``'s gateway; ``run()`` serves until SIGINT or SIGTERM.
 
-    ``options`` go to ``create_app`` (``data_dir``, ``dev_clock``).
+    ``on_started(url)`` runs once it listens; ``options`` go to ``create_app``
+    (``data_dir``, ``dev_clock``).
     """
     config = config or GatewayConfig()
     app = create_app(node, config, blobs=blobs, **options)
@@ -213,4 +232,4 @@ def server(node: Node, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         # whose client left still runs until its commit wait ends).
         limit_concurrency=config.max_connections + 1,
         proxy_headers=False,
-    ))
+    ), on_started)
