@@ -61,7 +61,8 @@ def test_a_transaction_whose_block_cannot_commit_is_answered_as_a_node_fault(
         assert full_node.fault is not None
         tx_id = body["tx_id"]
         # a failed transaction is not committed, nor waiting: the client may resubmit it
-        assert api.get(f"/v1/transactions/{tx_id}").status_code in (404, 503)
+        unknown = api.get(f"/v1/transactions/{tx_id}")
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_transaction"
         later = api.post("/v1/transactions", json={"envelope": b64(transfer(accounts, 3, 2, 1))})
         assert later.status_code == 503 and later.json()["error"]["code"] == "node_fault"
 
