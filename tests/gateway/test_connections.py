@@ -107,6 +107,17 @@ def test_a_kept_alive_connection_closes_when_idle_and_its_next_head_has_a_deadli
         slow.close()
 
 
+def test_a_body_that_does_not_arrive_in_time_is_cut_off_with_408(node):
+    with serving(node, GatewayConfig(body_timeout_s=0.3)) as address:
+        slow = connect(address)
+        slow.sendall(b"POST /v1/transactions HTTP/1.1\r\nHost: test\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                     b'{"envelope": "')
+        answer = read_until_closed(slow)
+        slow.close()
+        assert answer.startswith(b"HTTP/1.1 408") and b"body did not arrive" in answer
+
+
 def test_a_connection_beyond_the_bound_is_answered_busy_and_closed(node):
     config = GatewayConfig(max_connections=5, header_timeout_s=30, keep_alive_s=30)
     with serving(node, config) as address:
@@ -134,7 +145,7 @@ def test_a_connection_beyond_the_bound_is_answered_busy_and_closed(node):
 
 
 @pytest.mark.parametrize("bad", [{"header_timeout_s": 0}, {"keep_alive_s": -1},
-                                 {"max_connections": 0}])
+                                 {"body_timeout_s": 0}, {"max_connections": 0}])
 def test_settings_are_checked(bad):
     with pytest.raises(ValueError):
         GatewayConfig(**bad)

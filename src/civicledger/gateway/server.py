@@ -7,7 +7,8 @@ What uvicorn leaves to us, done here:
   sends nothing, or trickles its headers a byte at a time (slowloris), was kept forever.
   ``HttpProtocol`` closes one whose request line and headers are not complete within
   ``GatewayConfig.header_timeout_s`` of connecting (or of the first byte of a later
-  request on the same connection), answering 408 if it had begun one.
+  request on the same connection), answering 408 if it had begun one; and one whose
+  body has not arrived ``body_timeout_s`` after its head.
 * **Connections are bounded.** uvicorn's ``limit_concurrency`` answers 503 only once a
   request's head has arrived, so idle connections still take a file descriptor each.
   ``HttpProtocol`` answers a connection beyond ``GatewayConfig.max_connections`` with
@@ -103,6 +104,8 @@ TOO_MANY = _answer(b"503 Service Unavailable", "too many connections; retry shor
                    b"retry-after: 1\r\n")
 TOO_SLOW = _answer(b"408 Request Timeout", "the request head did not arrive in time",
                    "request_timeout")
+TOO_SLOW_BODY = _answer(b"408 Request Timeout", "the request body did not arrive in time",
+                        "request_timeout")
 
 
 class HttpProtocol(HttpToolsProtocol):
@@ -110,8 +113,10 @@ class HttpProtocol(HttpToolsProtocol):
     each request's head and a bound on open connections (set by ``protocol_for``)."""
 
     header_timeout_s: ClassVar[float] = 10.0
+    body_timeout_s: ClassVar[float] = 30.0
     max_connections: ClassVar[int] = 1000
     _head_timer: asyncio.TimerHandle | None = None
+    _body_timer: asyncio.TimerHandle | None = None
     _head_begun = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -124,6 +129,7 @@ class HttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
+        self._disarm_body_timer()
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
@@ -136,6 +142,23 @@ class HttpProtocol(HttpToolsProtocol):
         self._head_begun = False
         self._disarm_head_timer()
         super().on_headers_complete()
+        self._body_timer = self.loop.call_later(self.body_timeout_s, self._body_too_slow)
+
+    def on_message_complete(self) -> None:
+        self._disarm_body_timer()
+        super().on_message_complete()
+
+    def _disarm_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_too_slow(self) -> None:
+        self._body_timer = None
+        if not self.transport.is_closing():
+            if self.cycle is not None and not self.cycle.response_started:
+                self.transport.write(TOO_SLOW_BODY)
+            self.transport.close()
 
     def _arm_head_timer(self) -> None:
         self._head_timer = self.loop.call_later(self.header_timeout_s, self._head_too_slow)
@@ -164,7 +187,8 @@ def protocol_for(config: GatewayConfig) -> type[HttpProtocol]:
     if soft != resource.RLIM_INFINITY:
         bound = max(1, min(bound, soft - FD_RESERVE))
     return type("HttpProtocol", (HttpProtocol,), {
-        "header_timeout_s": config.header_timeout_s, "max_connections": bound,
+        "header_timeout_s": config.header_timeout_s, "body_timeout_s": config.body_timeout_s,
+        "max_connections": bound,
     })
 
 
