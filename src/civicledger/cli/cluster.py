@@ -107,25 +107,36 @@ def peer_up(state: Any, org: str, key_name: str, servers: str, creds: str | None
 
 
 def _serve(ws: Workspace, member: Peer, host: str, port: int) -> None:
+    """Serve the peer's gateway until SIGTERM or SIGINT (then stop cleanly and exit 0), as
+    ``civic up`` serves a solo node."""
+    from civicledger.cli.main import _drain, _publish
+
     member.start()
     node = member.node
+
+    def serving(url: str) -> None:  # once the gateway listens
+        _publish(ws.gateway_url, url + "\n")
+        click.echo(f"peer {member.org} up: chain '{node.chain_id}', height {node.head.height}, "
+                   f"data {ws.root}")
+        click.echo(f"gateway {url}  (API docs {url}/docs)")
+
     gateway = server(node, host, port, GatewayConfig(), BlobStore(ws.root / "blobs"),
-                     consortium=member)
-    url = f"http://{host}:{port}"
-    click.echo(f"peer {member.org} up: chain '{node.chain_id}', height {node.head.height}, "
-               f"data {ws.root}")
-    click.echo(f"gateway {url}  (API docs {url}/docs)")
+                     data_dir=ws.root, consortium=member, on_started=serving)
     threading.Thread(target=_report_catch_up, args=(member,), daemon=True).start()
     threading.Thread(target=_stop_on_fault, args=(member, gateway), daemon=True).start()
-    ws.gateway_url.write_text(url + "\n")
     try:
         gateway.run()
+    except SystemExit:  # uvicorn's word that it could not listen (it logged why)
+        raise NodeFault(f"the gateway cannot listen on {host}:{port}", code="listen_failed") from None
     finally:
         ws.gateway_url.unlink(missing_ok=True)
+        if node.fault is None:
+            _drain(node)
         member.stop()
     if node.fault is not None:
-        raise NodeFault(f"peer stopped: {node.fault}")
-    click.echo("peer stopped")
+        raise NodeFault(f"peer stopped: {node.fault}", code=getattr(node.fault, "code", "node_fault"))
+    by = f" ({gateway.stopped_by.name})" if gateway.stopped_by else ""
+    click.echo(f"peer stopped{by}")
 
 
 def _report_catch_up(member: Peer) -> None:

@@ -8,6 +8,7 @@ file does not check out).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -36,11 +37,13 @@ from civicledger.core.errors import (
     Rejection,
 )
 from civicledger.core.keyfile import unseal
-from civicledger.core.tx import SignedTransaction, Transaction
+from civicledger.core.tx import PartialTransaction, SignedTransaction, Transaction, read_partial
 from civicledger.gateway.config import GatewayConfig
+from civicledger.gateway.metrics import free_bytes
 from civicledger.gateway.server import DEFAULT_HOST, DEFAULT_PORT, server
 from civicledger.node.audit import AuditReport, verify_chain
 from civicledger.node.blobs import BlobStore
+from civicledger.node.devclock import DevClock, parse_span
 from civicledger.node.executor import Genesis
 from civicledger.node.node import (
     MAX_HISTORY_PAGE,
@@ -109,14 +112,23 @@ def cli(ctx: click.Context, data: str) -> None:
 # -- init / up ---------------------------------------------------------------------------------
 
 
-def _init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str) -> None:
+DEMO_CHAIN_PREFIX = "civic-demo-"
+
+
+def demo_chain_id() -> str:
+    """A new demo chain's id, unique so that nothing signed for one demo replays on another."""
+    return DEMO_CHAIN_PREFIX + os.urandom(4).hex()
+
+
+def _init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str | None) -> None:
     ws = state.ws
     if ws.initialised():
         raise WorkspaceError(f"{ws.root} holds a ledger already", code="already_initialised")
     if genesis_file:
         genesis = Genesis.from_json(Path(genesis_file).read_bytes())
     elif use_demo:
-        genesis, demo_keys = demo.create(ws, chain_id, wall_clock_ms() - demo.DEMO_WEEK_MS)
+        genesis, demo_keys = demo.create(ws, chain_id or demo_chain_id(),
+                                         wall_clock_ms() - demo.DEMO_WEEK_MS)
     else:
         raise click.UsageError("give --demo or --genesis FILE")
     with ws.lock():
@@ -142,25 +154,35 @@ def _init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str)
 @click.option("--genesis", "genesis_file", type=click.Path(exists=True, dir_okay=False),
               help="A genesis JSON document.")
 @click.option("--demo", "use_demo", is_flag=True, help="Create demo organisations, keys and coins.")
-@click.option("--chain-id", default="civic-demo", show_default=True)
+@click.option("--chain-id", help="With --demo: the chain's id (default civic-demo-<random hex>).")
 @pass_state
-def init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str) -> None:
+def init(state: State, genesis_file: str | None, use_demo: bool, chain_id: str | None) -> None:
     """Create a new ledger in the data directory."""
     with clear_errors():
         _init(state, genesis_file, use_demo, chain_id)
 
 
 @contextmanager
-def running_node(state: State, **orderer: Any) -> Iterator[Node]:
+def running_node(state: State, clock: DevClock | None = None, **orderer: Any) -> Iterator[Node]:
+    """The node on the data directory, started; ``clock``: a dev chain's movable clock."""
     with state.ws.lock():
         store = state.store()
-        node = Node(store, default_registry(), SoloOrderer(**orderer))
-        node.start()
+        try:
+            timing = {} if clock is None else {"clock": clock}
+            node = Node(store, default_registry(), SoloOrderer(**orderer, **timing), **timing)
+            node.start()
+        except BaseException:
+            store.close()
+            raise
         try:
             yield node
         finally:
             node.stop()
             store.close()
+
+
+DRAIN_S = 10.0
+"""Longest ``civic up`` waits, once stopped, for admitted transactions to reach a block."""
 
 
 @cli.command()
@@ -171,29 +193,94 @@ def running_node(state: State, **orderer: Any) -> Iterator[Node]:
               help="Requests per second per client (a batch counts its transactions); 0: none.")
 @click.option("--block-txs", default=2000, show_default=True, help="Cut a block at this many txs.")
 @click.option("--block-ms", default=20, show_default=True, help="...or after this many ms.")
+@click.option("--dev-clock", is_flag=True,
+              help="Let the operator move block time forward (POST /v1/dev/advance-time, "
+                   "`civic dev advance`): for dev and demo chains only.")
 @pass_state
 def up(state: State, use_demo: bool, host: str, port: int, rate_limit: float, block_txs: int,
-       block_ms: int) -> None:
-    """Start the node with its HTTP gateway (API docs at /docs) until Ctrl-C."""
+       block_ms: int, dev_clock: bool) -> None:
+    """Start the node with its HTTP gateway (API docs at /docs) until Ctrl-C or SIGTERM.
+
+    On either signal it stops admitting, answers what is in flight, commits what was
+    admitted, closes the store and exits 0.
+    """
     with clear_errors():
         if not state.ws.initialised() and use_demo:
-            _init(state, None, True, "civic-demo")
+            _init(state, None, True, None)
+        _check_room(state.ws.root)
         config = GatewayConfig(rate_per_s=rate_limit)
-        with running_node(state, max_txs=block_txs, max_wait_ms=block_ms) as node:
-            gateway = server(node, host, port, config, BlobStore(state.ws.root / "blobs"))
-            url = f"http://{host}:{port}"
-            state.ws.gateway_url.write_text(url + "\n")
-            click.echo(f"node up: chain '{node.chain_id}', height {node.head.height}, "
-                       f"data {state.ws.root}")
-            click.echo(f"gateway {url}  (API docs {url}/docs; Ctrl-C to stop)")
+        clock = DevClock(start_at_least=_head_time(state)) if dev_clock else None
+        with running_node(state, clock, max_txs=block_txs, max_wait_ms=block_ms) as node:
+            def serving(url: str) -> None:  # once the gateway listens
+                _publish(state.ws.gateway_url, url + "\n")
+                click.echo(f"node up: chain '{node.chain_id}', height {node.head.height}, "
+                           f"data {state.ws.root}")
+                if clock is not None:
+                    click.echo("dev clock on: block time can be moved forward "
+                               "(civic dev advance 1d)")
+                click.echo(f"gateway {url}  (API docs {url}/docs; Ctrl-C to stop)")
+
+            gateway = server(node, host, port, config, BlobStore(state.ws.root / "blobs"),
+                             data_dir=state.ws.root, dev_clock=clock, on_started=serving)
             threading.Thread(target=_stop_on_fault, args=(node, gateway), daemon=True).start()
             try:
                 gateway.run()
+            except SystemExit:  # uvicorn's word that it could not listen (it logged why)
+                raise NodeFault(f"the gateway cannot listen on {host}:{port}",
+                                code="listen_failed") from None
             finally:
                 state.ws.gateway_url.unlink(missing_ok=True)
+            if node.fault is None:
+                _drain(node)
             if node.fault is not None:
                 raise NodeFault(f"node stopped: {node.fault}")
-        click.echo("node stopped")
+        by = f" ({gateway.stopped_by.name})" if gateway.stopped_by else ""
+        click.echo(f"node stopped{by}")
+
+
+MIN_FREE_BYTES = 1024 * 1024
+"""Free space below which ``civic up`` does not start: it could not commit a block."""
+
+
+def _check_room(root: Path) -> None:
+    """Refuse to start on a full disk, saying so (instead of failing at the first commit)."""
+    try:
+        free = free_bytes(root) if root.exists() else MIN_FREE_BYTES
+    except OSError as error:
+        raise NodeFault(f"cannot read the free space of {root}: {error}", code="io_error") from None
+    if free < MIN_FREE_BYTES:
+        raise NodeFault(f"the disk of {root} is full ({free:,} bytes free, a node needs "
+                        f"{MIN_FREE_BYTES:,} at least to commit blocks): free some space and "
+                        "start again", code="disk_full")
+
+
+def _head_time(state: State) -> int:
+    store = state.store()
+    try:
+        head = store.head()
+        assert head is not None
+        return head.time_ms
+    finally:
+        store.close()
+
+
+def _publish(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all (a full disk leaves no empty file behind)."""
+    partial = path.with_name(path.name + ".tmp")
+    try:
+        partial.write_text(text)
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise NodeFault(f"cannot write {path}: {error.strerror or error}",
+                        code="disk_full" if error.errno == errno.ENOSPC else "io_error") from None
+
+
+def _drain(node: Node) -> None:
+    """Wait until what was admitted is in a block (the gateway admits nothing more)."""
+    deadline = time.monotonic() + DRAIN_S
+    while node.orderer.pending() and node.fault is None and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _stop_on_fault(node: Node, gateway: Any) -> None:
@@ -355,7 +442,8 @@ def tx_send(state: State, contract: str, method: str, key_name: str, cosign: tup
         cosigners = [state.ws.load_key(name, passphrase) for name in cosign]
         try:
             with running_node(state, max_wait_ms=1) as node:
-                stx = _sign(node.chain_id, contract, method, args, signer, cosigners)
+                now = max(wall_clock_ms(), node.head.time_ms)  # a dev chain's may be ahead
+                stx = _sign(node.chain_id, contract, method, args, signer, cosigners, now)
                 committed = node.submit(stx.envelope()).result(timeout=60)
                 shown = {"height": committed.height, "index": committed.index,
                          **render.receipt(committed.receipt)}
@@ -369,10 +457,11 @@ def tx_send(state: State, contract: str, method: str, key_name: str, cosign: tup
 
 
 def _sign(chain_id: str, contract: str, method: str, args: dict[str, Any], signer: KeyPair,
-          cosigners: list[KeyPair]) -> SignedTransaction:
+          cosigners: list[KeyPair], now_ms: int) -> SignedTransaction:
+    """Sign as ``signer`` and every co-signer, valid from the chain's ``now_ms`` for 10 min."""
     return Transaction(
         chain_id, contract, method, args, signer.public_key, os.urandom(16),
-        wall_clock_ms() + DEFAULT_TTL_MS, tuple(k.public_key for k in cosigners),
+        now_ms + DEFAULT_TTL_MS, tuple(k.public_key for k in cosigners),
     ).sign(signer, *cosigners)
 
 
@@ -387,14 +476,172 @@ def _send_to_gateway(state: State, contract: str, method: str, args: dict[str, A
         raise WorkspaceError("a node runs here but its gateway address is unknown",
                              code="node_running") from None
     chain_id = json.loads(state.ws.genesis.read_bytes())["chain_id"]
-    stx = _sign(chain_id, contract, method, args, signer, cosigners)
     with Client(url) as client:
         try:
+            stx = _sign(chain_id, contract, method, args, signer, cosigners, client.now_ms())
             outcome = client.submit(stx, wait=True, timeout_ms=60_000)
         except Unavailable as error:
             raise NodeFault(error.message, code=error.code) from None
         except ClientError as error:
             raise Rejection(error.message, code=error.code) from None
+    if not outcome.committed:
+        raise NodeFault(f"transaction {outcome.tx_id} did not commit within 60 s", code="timeout")
+    assert outcome.receipt is not None
+    return {"height": outcome.height, "index": outcome.index, **outcome.receipt}
+
+
+HANDOFF_TTL = "30m"
+
+
+@tx.command("sign")
+@click.argument("contract")
+@click.argument("method")
+@click.option("--key", "key_name", required=True, help="Name of the signing key.")
+@click.option("--cosigner", "cosigners", multiple=True, required=True,
+              help="Who must co-sign, in order (repeatable): a key name, a civ1… account that "
+                   "has signed before, or a public key in hex.")
+@click.option("--arg", "pairs", multiple=True, help="NAME=VALUE (addresses as civ1… or key name).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write the partial transaction ('-': print it).")
+@click.option("--ttl", default=HANDOFF_TTL, show_default=True,
+              help="How long the co-signers have (e.g. 30m, 2h; at most 24h).")
+@pass_state
+def tx_sign(state: State, contract: str, method: str, key_name: str, cosigners: tuple[str, ...],
+            pairs: tuple[str, ...], out: str, ttl: str) -> None:
+    """Sign CONTRACT.METHOD as the first party; write it for the co-signers (`civic tx cosign`).
+
+    The file holds the call and the signatures so far as URL-safe base64 text, the same
+    text a portal co-signing link carries after its '#'.
+    """
+    with clear_errors():
+        _, handler = default_registry().handler(contract, method, readonly=False)
+        args = _args(state, handler, pairs)
+        try:
+            ttl_ms = parse_span(ttl)
+        except CivicError as error:
+            raise click.BadParameter(error.message, param_hint="--ttl") from None
+        keys = tuple(_public_key(state, who) for who in cosigners)
+        signer = state.ws.load_key(key_name, _passphrase())
+        chain_id, now = _chain_now(state)
+        partial = Transaction(chain_id, contract, method, args, signer.public_key, os.urandom(16),
+                              now + ttl_ms, keys).start(signer)
+        _write_partial(out, partial)
+        click.echo(render.dumps(_partial_view(partial)), err=out == "-")
+
+
+@tx.command("cosign")
+@click.argument("partial_file", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--key", "key_name", help="Name of the co-signing key (none: only --submit).")
+@click.option("--submit", is_flag=True, help="Submit once every party has signed.")
+@click.option("--out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write it with the added signature (default: back to FILE).")
+@pass_state
+def tx_cosign(state: State, partial_file: str, key_name: str | None, submit: bool,
+              out: str | None) -> None:
+    """Check a partial transaction, add your signature, and hand it on or submit it.
+
+    Refused, changing nothing, if a signature so far does not verify, if it is for another
+    chain or has expired, or if your key is not the next co-signer it names.
+    """
+    with clear_errors():
+        text = click.get_text_stream("stdin").read() if partial_file == "-" else \
+            Path(partial_file).read_text()
+        chain_id, now = _chain_now(state)
+        partial = read_partial(text, chain_id, now)
+        if key_name is not None:
+            partial = partial.cosign(state.ws.load_key(key_name, _passphrase()))
+            _write_partial(out or partial_file, partial)
+        elif not submit:
+            raise click.UsageError("give --key to co-sign, or --submit to submit")
+        view = _partial_view(partial)
+        if not submit:
+            click.echo(render.dumps(view), err=(out or partial_file) == "-")
+            return
+        shown = _submit_signed(state, partial.signed())
+        click.echo(render.dumps(shown))
+        if shown["status"] != "ok":
+            sys.exit(EXIT_REJECTED)
+
+
+def _public_key(state: State, who: str) -> bytes:
+    """A co-signer's public key from a key name, a civ1… account or hex."""
+    if len(who) == 64:
+        try:
+            return bytes.fromhex(who)
+        except ValueError:
+            pass
+    if not who.startswith(addresses.HRP + "1"):
+        return bytes.fromhex(state.ws.key_info(who)["public_key"])
+    account = _account(state, who)
+    if state.ws.gateway_url.exists():
+        from civicledger.sdk import ClientError
+
+        with _gateway_client(state) as client:
+            try:
+                return client.public_key(who)
+            except ClientError as error:
+                raise NotFound(error.message, code=error.code) from None
+    store = state.store()
+    try:
+        key = store.public_key(account)
+    finally:
+        store.close()
+    if key is None:
+        raise NotFound(f"{who} has not signed a committed transaction, so its key is unknown: "
+                       "give its public key in hex", code="unknown_key")
+    return key
+
+
+def _chain_now(state: State) -> tuple[str, int]:
+    """The chain's id and its time now (its gateway's clock while a node runs)."""
+    chain_id = json.loads(state.ws.genesis.read_bytes())["chain_id"]
+    if state.ws.gateway_url.exists():
+        with _gateway_client(state) as client, _gateway_errors():
+            return chain_id, client.now_ms()
+    return chain_id, max(wall_clock_ms(), _head_time(state))
+
+
+@contextmanager
+def _gateway_errors() -> Iterator[None]:
+    """The SDK's errors as the CLI's: unavailable is a node fault, the rest are refusals."""
+    from civicledger.sdk import ClientError, Unavailable
+
+    try:
+        yield
+    except Unavailable as error:
+        raise NodeFault(error.message, code=error.code) from None
+    except ClientError as error:
+        raise Rejection(error.message, code=error.code) from None
+
+
+def _write_partial(out: str, partial: PartialTransaction) -> None:
+    if out == "-":
+        click.echo(partial.text())
+    else:
+        Path(out).write_text(partial.text() + "\n")
+
+
+def _partial_view(partial: PartialTransaction) -> dict[str, Any]:
+    t = partial.tx
+    return {"tx_id": partial.id.hex(), "chain_id": t.chain_id, "contract": t.contract,
+            "method": t.method, "args": dict(t.args),
+            "signer": addresses.address_of(t.signer), "expires_ms": t.expires,
+            "awaiting": [addresses.address_of(k) for k in partial.awaiting],
+            "complete": partial.complete}
+
+
+def _submit_signed(state: State, stx: SignedTransaction) -> dict[str, Any]:
+    """Commit ``stx`` on the local node, or through its gateway while `civic up` runs."""
+    try:
+        with running_node(state, max_wait_ms=1) as node:
+            committed = node.submit(stx.envelope()).result(timeout=60)
+            return {"height": committed.height, "index": committed.index,
+                    **render.receipt(committed.receipt)}
+    except WorkspaceError as error:
+        if error.code != "node_running":
+            raise
+    with _gateway_client(state) as client, _gateway_errors():
+        outcome = client.submit(stx, wait=True, timeout_ms=60_000)
     if not outcome.committed:
         raise NodeFault(f"transaction {outcome.tx_id} did not commit within 60 s", code="timeout")
     assert outcome.receipt is not None
@@ -430,6 +677,50 @@ def tx_show(state: State, tx_id: str) -> None:
         }))
         if not proof_ok:
             sys.exit(EXIT_AUDIT)
+
+
+@cli.group()
+def dev() -> None:
+    """Operator calls of a dev chain (its node started with `civic up --dev-clock`)."""
+
+
+@dev.command("advance")
+@click.argument("span")
+@pass_state
+def dev_advance(state: State, span: str) -> None:
+    """Move the running dev chain's clock SPAN forward (3d, 12h, 90m, 1h30m, 500ms, or ms).
+
+    The next block's time is at least that much later; contracts see it from that block.
+    """
+    from civicledger.sdk import ClientError, Unavailable
+
+    with clear_errors():
+        try:
+            ms = parse_span(span)
+        except CivicError as error:
+            raise click.BadParameter(error.message, param_hint="SPAN") from None
+        with _gateway_client(state) as client:
+            try:
+                moved = client.advance_time(ms)
+            except Unavailable as error:
+                raise NodeFault(error.message, code=error.code) from None
+            except ClientError as error:
+                raise Rejection(error.message, code=error.code) from None
+        click.echo(render.dumps(moved))
+
+
+@contextmanager
+def _gateway_client(state: State) -> Iterator[Any]:
+    """An SDK client of the gateway that ``civic up`` serves on this data directory."""
+    from civicledger.sdk import Client
+
+    try:
+        url = state.ws.gateway_url.read_text().strip()
+    except FileNotFoundError:
+        raise WorkspaceError(f"no node runs on {state.ws.root}: start it with `civic up`",
+                             code="node_not_running") from None
+    with Client(url) as client:
+        yield client
 
 
 @cli.command()

@@ -14,10 +14,21 @@ each transaction unique, the node refuses an id it has committed before, and
 ``MAX_TTL_MS`` after any block time at which it is accepted), so the set of ids
 that must be remembered is bounded. One account can therefore have thousands
 of transactions in flight at once, in any order.
+
+A co-signed transaction is handed from party to party as a *partial*: the same
+envelope encoding, ``[body, [signature, ...]]``, holding the signatures made so
+far (the signer's first, then the co-signers' in the order the body names them),
+written as URL-safe base64 without padding; the portal's co-signing link carries
+the same text in its fragment. ``read_partial`` checks what the next party must
+know before signing (every signature so far, the chain, the expiry);
+``PartialTransaction.cosign`` adds the next signature; once every party has
+signed, ``signed()`` is the envelope to submit.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +40,9 @@ from civicledger.core.crypto import (
     SIGNATURE_SIZE,
     KeyPair,
     digest,
+    verify,
 )
-from civicledger.core.errors import EncodingError, Expired, WrongChain
+from civicledger.core.errors import BadSignature, EncodingError, Expired, WrongChain
 
 TX_VERSION = 1
 MAX_TX_SIZE = 32 * 1024
@@ -85,6 +97,14 @@ class Transaction:
         tx_id = digest(TX_ID_TAG, body)
         signatures = tuple(key.sign(SIGNATURE_TAG + tx_id) for key in keys)
         return SignedTransaction(self, body, tx_id, signatures)
+
+    def start(self, signer: KeyPair) -> PartialTransaction:
+        """Sign as the signer alone: a partial that awaits the co-signers (in order)."""
+        if signer.public_key != self.signer:
+            raise BadSignature("this key is not the transaction's signer", code="not_signer")
+        body = self.body()
+        tx_id = digest(TX_ID_TAG, body)
+        return PartialTransaction(self, body, tx_id, (signer.sign(SIGNATURE_TAG + tx_id),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,3 +232,91 @@ def peek_id(envelope: bytes) -> bytes | None:
     if type(value) is not tuple or len(value) != 2 or type(value[0]) is not bytes:
         return None
     return digest(TX_ID_TAG, value[0])
+
+
+MAX_PARTIAL_TEXT = (MAX_TX_SIZE + 2) // 3 * 4
+"""Longest text of a partial transaction."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartialTransaction:
+    """A transaction signed by its first parties, awaiting the rest (see the module's docstring)."""
+
+    tx: Transaction
+    body: bytes
+    id: bytes
+    signatures: tuple[bytes, ...]
+    """The signer's signature first, then those of the first co-signers, in the body's order."""
+
+    @property
+    def awaiting(self) -> tuple[bytes, ...]:
+        """Public keys of the co-signers yet to sign, in the order they must sign."""
+        return self.tx.cosigners[len(self.signatures) - 1:]
+
+    @property
+    def complete(self) -> bool:
+        return not self.awaiting
+
+    def encode(self) -> bytes:
+        return encoding.encode([self.body, list(self.signatures)])
+
+    def text(self) -> str:
+        """URL-safe base64 without padding: a file's content, or a co-signing link's fragment."""
+        return base64.urlsafe_b64encode(self.encode()).decode().rstrip("=")
+
+    def cosign(self, key: KeyPair) -> PartialTransaction:
+        """Add ``key``'s signature: it must be the next co-signer the body names."""
+        mine = key.public_key
+        if mine == self.tx.signer or mine in self.tx.cosigners[:len(self.signatures) - 1]:
+            raise BadSignature("this key has signed this transaction already",
+                               code="already_signed")
+        if mine not in self.tx.cosigners:
+            raise BadSignature("this key is not a co-signer the transaction names",
+                               code="not_cosigner")
+        if mine != self.awaiting[0]:
+            raise BadSignature("another co-signer must sign before this key",
+                               code="cosigner_out_of_turn")
+        signature = key.sign(SIGNATURE_TAG + self.id)
+        return PartialTransaction(self.tx, self.body, self.id, (*self.signatures, signature))
+
+    def signed(self) -> SignedTransaction:
+        """The complete transaction, to submit."""
+        if not self.complete:
+            raise BadSignature(f"{len(self.awaiting)} co-signer(s) have not signed yet",
+                               code="awaiting_cosigners")
+        return SignedTransaction(self.tx, self.body, self.id, self.signatures)
+
+
+def read_partial(data: str | bytes, chain_id: str, now_ms: int) -> PartialTransaction:
+    """A partial transaction from its text (or bytes), checked before anyone adds to it.
+
+    Refused with a code: ``malformed`` (unreadable), ``bad_signature`` (a signature so
+    far, the signer's first, does not verify), ``wrong_chain`` (for another chain than
+    ``chain_id``), ``expired`` or ``expiry_too_far`` (outside its window at ``now_ms``).
+    """
+    if isinstance(data, str):
+        text = "".join(data.split())  # a file may end with a newline, a mail may wrap lines
+        if len(text) > MAX_PARTIAL_TEXT:
+            raise EncodingError("a partial transaction's text is too long")
+        try:
+            data = base64.urlsafe_b64decode(
+                text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            raise EncodingError("a partial transaction is URL-safe base64 text") from None
+    value = encoding.decode(data, max_size=MAX_TX_SIZE)
+    if type(value) is not tuple or len(value) != 2 or type(value[0]) is not bytes:
+        raise EncodingError("a partial transaction is [body, signatures]")
+    body, signatures = value
+    tx = decode_body(body)
+    if (type(signatures) is not tuple or not 1 <= len(signatures) <= 1 + len(tx.cosigners)
+            or any(type(s) is not bytes or len(s) != SIGNATURE_SIZE for s in signatures)):
+        raise EncodingError("a partial transaction holds one to all of its signatures")
+    partial = PartialTransaction(tx, body, digest(TX_ID_TAG, body), signatures)
+    for key, signature in zip((tx.signer, *tx.cosigners), signatures, strict=False):
+        if not verify(key, SIGNATURE_TAG + partial.id, signature):
+            who = "the signer's" if key == tx.signer else "a co-signer's"
+            raise BadSignature(f"{who} signature does not verify: the transaction was altered "
+                               "or signed by another key")
+    check_window(SignedTransaction(tx, body, partial.id, signatures, encoded=data), chain_id,
+                 now_ms)
+    return partial

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from starlette.types import Receive, Scope, Send
@@ -20,6 +21,7 @@ from civicledger.gateway.models import ErrorBody
 from civicledger.gateway.ratelimit import RateLimiter
 from civicledger.gateway.submission import CommitWaits
 from civicledger.node.blobs import MAX_BLOB_BYTES, BlobStore
+from civicledger.node.devclock import DevClock
 from civicledger.node.node import Node
 from civicledger.node.peer import Peer
 
@@ -55,6 +57,8 @@ class Gateway:
     admission: Admission
     blobs: BlobStore | None
     waits: CommitWaits = field(default_factory=CommitWaits)
+    dev_clock: DevClock | None = None
+    """The orderer's clock on a dev chain (``civic up --dev-clock``); None elsewhere."""
     consortium: Peer | None = None
     """The consortium peer this node runs as, if it is one (else the node orders solo)."""
 
@@ -107,10 +111,13 @@ class GatewayApp(FastAPI):
 
 
 def create_app(node: Node, config: GatewayConfig | None = None, *,
-               blobs: BlobStore | None = None, consortium: Peer | None = None) -> GatewayApp:
+               blobs: BlobStore | None = None, data_dir: Path | None = None,
+               dev_clock: DevClock | None = None, consortium: Peer | None = None) -> GatewayApp:
     """The FastAPI application for ``node`` (started or not; routes need it started).
 
     ``blobs``: where uploaded photos are kept; without it the blob routes answer 503.
+    ``data_dir``: the node's data directory, whose free space ``/metrics`` reports.
+    ``dev_clock``: the orderer's clock if it may be moved forward (``/v1/dev/advance-time``).
     ``consortium``: the peer ``node`` belongs to, on a consortium member's peer.
     """
     from civicledger import web
@@ -119,6 +126,7 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
         blocks,
         chain,
         contracts,
+        dev,
         stream,
         transactions,
     )
@@ -128,9 +136,9 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
 
     config = config or GatewayConfig()
     gateway = Gateway(
-        node, config, EventHub(node.store, config.stream_queue), Metrics(node),
+        node, config, EventHub(node.store, config.stream_queue), Metrics(node, data_dir),
         RateLimiter(config.rate_per_s, config.burst), Admission(node, config.max_batch),
-        blobs, consortium=consortium,
+        blobs, dev_clock=dev_clock, consortium=consortium,
     )
     if consortium is not None:
         gateway.metrics.watch_peer(consortium.status)
@@ -152,7 +160,7 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
     )
     app.state.gateway = gateway
     errors.install(app, gateway.metrics.refusal)
-    for module in (chain, transactions, blocks, accounts, contracts, stream, blob_routes):
+    for module in (chain, transactions, blocks, accounts, contracts, stream, blob_routes, dev):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(chain.ops)
     web.install(app)

@@ -6,9 +6,11 @@ gateway to the moment its block is durable, so it includes ordering time.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
@@ -24,8 +26,14 @@ disable_created_metrics()  # the *_created series only double the output
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+def free_bytes(path: Path) -> int:
+    """Bytes an unprivileged writer may still use on ``path``'s filesystem."""
+    stat = os.statvfs(path)
+    return stat.f_bavail * stat.f_frsize
+
+
 class Metrics:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, data_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
         self._clock = time.monotonic
         self._admitted: dict[bytes, float] = {}
@@ -43,6 +51,11 @@ class Metrics:
             "civic_commit_latency_seconds", "From admission at the gateway to durable commit",
             buckets=LATENCY_BUCKETS, registry=self.registry,
         )
+        if data_dir is not None:
+            free = Gauge("civic_data_free_bytes",
+                         "Bytes free on the filesystem of the node's data directory",
+                         registry=self.registry)
+            free.set_function(lambda: free_bytes(data_dir))
         self.refused = Counter("civic_refused_requests", "Requests refused, by error code",
                                ["code"], registry=self.registry)
 

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicledger.core.tx import MAX_TX_SIZE
+from civicledger.node.devclock import MAX_ADVANCE_MS
 
 MAX_ENVELOPE_TEXT = (MAX_TX_SIZE + 2) // 3 * 4
 """Longest base64 text of an envelope."""
@@ -51,6 +52,11 @@ class TxState(StrEnum):
     """In a durable block; its receipt says whether the call succeeded."""
     REFUSED = "refused"
     """Refused before ordering; nothing changed."""
+    FAILED = "failed"
+    """Admitted, but the node faulted before its block was durable (``error.code`` is
+    ``node_fault`` or a more specific fault code): it is not committed on this node. Ask
+    again with ``GET /v1/transactions/{id}`` once the node is back, and resubmit the same
+    envelope if it is unknown there (a committed id is refused as ``replayed``, so this is safe)."""
 
 
 class EventView(Model):
@@ -223,6 +229,18 @@ class ChainInfo(Model):
     chain_id: str
     head: HeaderView
     contracts: list[str]
+    now_ms: int = Field(description="The ordering clock now (Unix ms): a new block's time is at "
+                        "least this. Sign expiries from it: on a dev chain it runs ahead of yours")
+
+
+class AdvanceTime(Model):
+    ms: int = Field(ge=1, le=MAX_ADVANCE_MS, description="How far to move the clock, in ms")
+
+
+class DevClockView(Model):
+    now_ms: int = Field(description="The chain's clock after the move (Unix ms)")
+    offset_ms: int = Field(description="How far it runs ahead of the node's wall clock")
+    head_time_ms: int = Field(description="The latest block's time; the next block carries the new time")
 
 
 class BlobRef(Model):

@@ -69,17 +69,20 @@ def result_value(tx_id: bytes | None, outcome: Outcome) -> dict[str, Any]:
             value["height"] = committed.height
             value["index"] = committed.index
             value["receipt"] = views.receipt_value(committed.receipt)
-        else:
-            value["state"] = models.TxState.REFUSED.value
+        else:  # admitted, then the node faulted: not a refusal, nothing was decided
+            value["state"] = models.TxState.FAILED.value
             value["error"] = {"code": error.code if isinstance(error, CivicError) else "node_fault",
-                              "message": str(error)}
+                              "message": error.message if isinstance(error, CivicError)
+                              else str(error)}
     return value
 
 
 async def submit_one(gateway: Gateway, text: str, wait: bool, timeout_ms: int) -> tuple[int, bytes]:
     """Admit one base64 envelope: (status, JSON body); a refusal raises its ``CivicError``.
 
-    202 with ``pending``, or 200 with ``committed`` when it committed within the wait.
+    202 with ``pending``, or 200 with ``committed`` when it committed within the wait, or
+    503 with ``failed`` (and the fault in ``error``) when the node faulted before its block
+    was durable: the node-fault answer, whose body is also a ``SubmitResult``.
     """
     envelope = decode_envelope(text)
     [outcome] = await gateway.admission.submit([envelope])
@@ -91,7 +94,8 @@ async def submit_one(gateway: Gateway, text: str, wait: bool, timeout_ms: int) -
     if wait:
         await gateway.waits.settle([outcome], min(timeout_ms, gateway.config.max_wait_ms) / 1000)
     value = result_value(tx_id, outcome)
-    return (200 if value["state"] == "committed" else 202), _dumps(value).encode()
+    status = {"committed": 200, "failed": 503}.get(value["state"], 202)
+    return status, _dumps(value).encode()
 
 
 async def submit_batch(gateway: Gateway, client: str, texts: Sequence[str], wait: bool,

@@ -256,6 +256,8 @@ class Node:
             while not self._stopping.is_set():
                 batch = self.orderer.next_batch(timeout=0.2)
                 if batch is None or self._stopping.is_set():
+                    if committing is not None and committing.done():
+                        committing.result()  # a failed commit stops the node now, not a block later
                     continue
                 if batch.height is not None and batch.height != tip.height + 1:
                     raise NodeFault(f"the log gave batch {batch.height} after block {tip.height}",

@@ -5,7 +5,7 @@
 Everything public is listed in ``__all__``; the rest may change.
 """
 
-from civicledger.sdk.client import Client, Inclusion, Outcome, StreamEvent
+from civicledger.sdk.client import Client, Inclusion, Outcome, PartialTransaction, StreamEvent
 from civicledger.sdk.errors import ClientError, ProofError, Refused, TransactionFailed, Unavailable
 from civicledger.sdk.wallet import Wallet
 
@@ -14,6 +14,7 @@ __all__ = [
     "ClientError",
     "Inclusion",
     "Outcome",
+    "PartialTransaction",
     "ProofError",
     "Refused",
     "StreamEvent",

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from httpx_sse import connect_sse
@@ -28,11 +29,14 @@ from civicledger.core import merkle
 from civicledger.core import tx as txs
 from civicledger.core.block import BlockHeader
 from civicledger.core.encoding import decode
-from civicledger.core.tx import SignedTransaction
+from civicledger.core.errors import CivicError
+from civicledger.core.tx import NONCE_MAX, PartialTransaction, SignedTransaction, Transaction
 from civicledger.sdk.errors import ClientError, ProofError, Refused, TransactionFailed, Unavailable
 from civicledger.sdk.wallet import Wallet
 
 OK = "ok"
+HANDOFF_TTL_MS = 30 * 60 * 1000
+"""How long a co-signed call started here stays valid by default (as the portal's links)."""
 MAX_HEADER = 4096
 """Bytes a block header may take; a larger one is refused unread."""
 
@@ -43,7 +47,8 @@ class Outcome:
 
     tx_id: str | None
     state: str
-    """``pending``, ``committed`` or ``refused``."""
+    """``pending``, ``committed``, ``refused`` (before ordering), or ``failed`` (admitted, then
+    the node faulted before its block was durable; ``error`` holds the fault)."""
     height: int | None = None
     index: int | None = None
     receipt: dict[str, Any] | None = None
@@ -80,6 +85,21 @@ class StreamEvent:
     data: dict[str, Any]
 
 
+def _local_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+T = TypeVar("T")
+
+
+def _refusing(action: Callable[[], T]) -> T:
+    """``action()``, a ledger refusal raised as the SDK's ``Refused`` (same code and message)."""
+    try:
+        return action()
+    except CivicError as error:
+        raise Refused(error.code, error.message) from None
+
+
 def _outcome(data: Mapping[str, Any]) -> Outcome:
     return Outcome(data.get("tx_id"), data["state"], data.get("height"), data.get("index"),
                    data.get("receipt"), data.get("error"))
@@ -111,6 +131,8 @@ class Client:
                                  transport=transport)
         self._schemas: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._chain_id: str | None = None
+        self._ahead_ms: int | None = None
+        """How far the chain's clock runs ahead of this machine's (a dev chain's may)."""
 
     def close(self) -> None:
         self.http.close()
@@ -145,7 +167,24 @@ class Client:
     def chain(self) -> dict[str, Any]:
         """Chain id, the latest header and the contract names."""
         info: dict[str, Any] = self._request("GET", "/chain")
+        if isinstance(info.get("now_ms"), int):
+            self._ahead_ms = max(0, info["now_ms"] - _local_ms())
         return info
+
+    def now_ms(self) -> int:
+        """The chain's time now, as last learnt from the gateway (``chain()`` refreshes it):
+        this machine's clock, or later on a dev chain whose clock was moved forward. Expiries
+        of what this client signs count from it."""
+        if self._ahead_ms is None:
+            self.chain()
+        return _local_ms() + (self._ahead_ms or 0)
+
+    def advance_time(self, ms: int) -> dict[str, Any]:
+        """Move a dev chain's clock ``ms`` forward (``civic up --dev-clock`` only; elsewhere
+        ``Refused`` with ``dev_clock_off``): ``now_ms``, ``offset_ms`` and ``head_time_ms``."""
+        moved: dict[str, Any] = self._request("POST", "/dev/advance-time", json={"ms": ms})
+        self._ahead_ms = max(0, moved["now_ms"] - _local_ms())
+        return moved
 
     @property
     def chain_id(self) -> str:
@@ -176,12 +215,52 @@ class Client:
         """A signed call, arguments converted by the method's schema."""
         schema = self._schema(contract, "methods", method)
         native = coerce(schema, dict(args))
-        return wallet.sign(self.chain_id, contract, method, native, now_ms=time.time_ns() // 10**6,
+        return wallet.sign(self.chain_id, contract, method, native, now_ms=self.now_ms(),
                            ttl_ms=ttl_ms, cosigners=cosigners)
 
-    def submit(self, tx: SignedTransaction | bytes, *, wait: bool = True,
+    def start_cosigned(self, wallet: Wallet, contract: str, method: str, args: Mapping[str, Any],
+                       *, cosigners: Sequence[str | bytes | Wallet],
+                       ttl_ms: int = HANDOFF_TTL_MS) -> PartialTransaction:
+        """Sign a call that ``cosigners`` (``civ1…`` accounts, public keys or wallets) must
+        co-sign, in that order: hand its ``text()`` to the first of them (a file, a message).
+
+        An account is looked up on the gateway (``public_key``), so it must have signed a
+        committed transaction before; give its public key otherwise.
+        """
+        schema = self._schema(contract, "methods", method)
+        keys = tuple(self._cosigner_key(c) for c in cosigners)
+        tx = Transaction(self.chain_id, contract, method, coerce(schema, dict(args)),
+                         wallet.public_key, os.urandom(NONCE_MAX // 2), self.now_ms() + ttl_ms, keys)
+        return _refusing(lambda: tx.start(wallet.keypair))
+
+    def _cosigner_key(self, who: str | bytes | Wallet) -> bytes:
+        if isinstance(who, Wallet):
+            return who.public_key
+        if isinstance(who, bytes):
+            return who
+        return self.public_key(who)
+
+    def read_partial(self, text: str | bytes) -> PartialTransaction:
+        """A partial transaction handed over, checked against this chain before signing it:
+        ``Refused`` with ``malformed``, ``bad_signature`` (the signatures so far do not
+        verify), ``wrong_chain``, ``expired`` or ``expiry_too_far``."""
+        now = self.now_ms()
+        return _refusing(lambda: txs.read_partial(text, self.chain_id, now))
+
+    def cosign(self, partial: PartialTransaction | str | bytes, wallet: Wallet) -> PartialTransaction:
+        """Add ``wallet``'s signature (read and checked first if given as text); ``Refused``
+        with ``not_cosigner``, ``already_signed`` or ``cosigner_out_of_turn`` if it may not.
+        Submit it once ``complete``; otherwise hand its ``text()`` to the next co-signer."""
+        handed = partial if isinstance(partial, PartialTransaction) else self.read_partial(partial)
+        return _refusing(lambda: handed.cosign(wallet.keypair))
+
+    def submit(self, tx: SignedTransaction | PartialTransaction | bytes, *, wait: bool = True,
                timeout_ms: int = 10_000) -> Outcome:
-        """Submit one signed transaction; raises Refused if refused before ordering."""
+        """Submit one signed transaction (or a complete partial); raises Refused if refused
+        before ordering, ``awaiting_cosigners`` for a partial that some have not signed yet."""
+        if isinstance(tx, PartialTransaction):
+            complete = tx
+            tx = _refusing(lambda: complete.signed())
         envelope = tx if isinstance(tx, bytes) else tx.envelope()
         data = self._request("POST", "/transactions",
                              params={"wait": wait, "timeout_ms": timeout_ms},
@@ -319,4 +398,5 @@ class Client:
             raise Unavailable("unreachable", f"{type(error).__name__}: {error}") from None
 
 
-__all__ = ["Client", "ClientError", "Inclusion", "Outcome", "StreamEvent", "coerce"]
+__all__ = ["Client", "ClientError", "Inclusion", "Outcome", "PartialTransaction", "StreamEvent",
+           "coerce"]

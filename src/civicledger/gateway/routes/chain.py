@@ -23,7 +23,8 @@ def chain(request: Request) -> models.ChainInfo:
     """The chain id, the latest block header and the contracts this chain runs."""
     node = gateway_of(request).node
     return models.ChainInfo(chain_id=node.chain_id, head=views.header(node.head),
-                            contracts=list(node.registry.contracts))
+                            contracts=list(node.registry.contracts),
+                            now_ms=max(node.head.time_ms, node.clock()))
 
 
 @router.get("/health", response_model=models.Health)
@@ -59,6 +60,7 @@ def ready(request: Request, response: Response) -> models.Readiness:
 @ops.get("/metrics", response_class=Response,
          responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
 def metrics(request: Request) -> Response:
-    """Height, committed transactions, pending queue, commit latency and refusals by code."""
+    """Height, committed transactions, pending queue, commit latency, refusals by code and
+    the bytes free on the data directory's filesystem."""
     data = generate_latest(gateway_of(request).metrics.registry)
     return Response(data, media_type=CONTENT_TYPE_LATEST)

@@ -25,7 +25,10 @@ TxId = Annotated[str, Path(description="Transaction id, 64 hex digits")]
 @router.post(
     "/transactions", response_model=models.SubmitResult, status_code=202,
     responses={200: {"model": models.SubmitResult, "description": "Committed (with `wait`)"},
-               409: {"model": models.ErrorBody, "description": "Submitted before (replayed)"}},
+               409: {"model": models.ErrorBody, "description": "Submitted before (replayed)"},
+               503: {"model": models.SubmitResult,
+                     "description": "`failed`: admitted, then the node faulted before its block "
+                                    "was durable (or busy, with an error body)"}},
 )
 async def submit(request: Request, body: models.SubmitRequest, wait: Wait = False,
                  timeout_ms: TimeoutMs = SINGLE_TIMEOUT_MS) -> Response:
@@ -33,6 +36,8 @@ async def submit(request: Request, body: models.SubmitRequest, wait: Wait = Fals
 
     202 `pending`: admitted and queued. 200 `committed`: in a block, with its receipt (whose
     `status` says whether the call succeeded). Refusals answer 4xx with a code and change nothing.
+    503 `failed`: admitted, but the node faulted before its block was durable; it is not
+    committed here, and resubmitting the same envelope once the node is back is safe.
     """
     status, answer = await submission.submit_one(gateway_of(request), body.envelope, wait, timeout_ms)
     return Response(answer, status, media_type="application/json")
