@@ -470,8 +470,9 @@ class Volunteering(Contract):
 
     @method
     def exchange(self, from_currency: Symbol, to_currency: Symbol, amount: Amount) -> int:
-        """Exchange ``amount`` of a district coin for another district's coin or the city token
-        at the rate governance set; returns the amount received."""
+        """Exchange ``amount`` of a district coin for another district's coin at the rate
+        governance set; returns the amount received. The credits received expire no later
+        than those given (token's rule), so a never-expiring currency is refused."""
         district = self._coin_district(from_currency)
         self.ctx.query("token", "rate", from_currency=from_currency, to_currency=to_currency)
         volunteer = self.ctx.origin
