@@ -34,7 +34,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from civicledger.contracts.volunteering.contract import certificate_digest
 from civicledger.contracts.volunteering.records import (
-    MINUTE_MS,
     ActivityStatus,
     ApplicationStatus,
     Certificate,
@@ -230,10 +229,22 @@ def request_page(request: Request, number: str) -> Response:
     })
 
 
+def _payout(node: Node, activity: dict[str, Any]) -> dict[str, Any] | None:
+    """What confirming a checked-out activity's most minutes would pay, as the contract
+    answers it (credits, and minutes over the volunteer's cap); None before check-out."""
+    if activity["status"] != ActivityStatus.CHECKED_OUT:
+        return None
+    answer = query_or_none(node, CONTRACT, "payout", {"request": activity["request"],
+                                                      "volunteer": activity["volunteer"]})
+    return plain(answer) if answer else None
+
+
 def _activity_view(node: Node, record: dict[str, Any], activity: dict[str, Any],
                    account: str | None) -> dict[str, Any]:
-    """An activity as the volunteer's pages show it, with the manager a hand-off would name."""
+    """An activity as the volunteer's pages show it, with the manager a hand-off would name
+    and, once checked out, what confirming it would pay."""
     view = plain(activity)
+    view["payout"] = _payout(node, activity)
     manager = view["manager"] if activity["manager"] else addresses.to_text(record["poster"])
     view["handoff"] = None
     if account and view["status"] in (ActivityStatus.ASSIGNED, ActivityStatus.CHECKED_IN):
@@ -370,9 +381,7 @@ def console_request(request: Request, number: str, after: str = "") -> Response:
                 "method": "check_in" if activity["status"] == ActivityStatus.ASSIGNED else "check_out",
                 "key": _key_hex(node, row["volunteer"]),
             }
-        if activity and activity["status"] == ActivityStatus.CHECKED_OUT:
-            worked = max(0, activity["check_out_ms"] - activity["check_in_ms"]) // MINUTE_MS
-            row["most_minutes"] = min(worked, (record["end_ms"] - record["start_ms"]) // MINUTE_MS)
+        row["payout"] = _payout(node, activity) if activity else None
         rows.append(row)
     district = _query(node, "district", district=record["district"])
     managed, admin = _roles(node, account, raw) if account and raw else ([], [])

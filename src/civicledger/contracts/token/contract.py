@@ -359,6 +359,12 @@ class Token(Contract):
         return {"spendable": spendable, "expired": expired, "lots": lots}
 
     @query
+    def room(self, currency: Symbol, account: Address) -> int | None:
+        """How many more units ``account`` may receive under the cap now; None for no cap
+        (an uncapped currency, or the account of a contract)."""
+        return self._room(currency, self._currency(currency), account)
+
+    @query
     def supply(self, currency: Symbol) -> int:
         """Units in existence, expired but unswept ones included."""
         self._currency(currency)
@@ -474,24 +480,28 @@ class Token(Contract):
                 self.lots[symbol, account, expiry] = units - take
         return tuple((expiry, take) for expiry, _, take in plan)
 
+    def _room(self, symbol: str, record: Currency, account: bytes) -> int | None:
+        """Units ``account`` may still receive: the cap less its unexpired units (None: no cap)."""
+        if record.cap is None or self._is_contract(account):
+            return None
+        if not record.expires:
+            held = self.balances.get((symbol, account), 0)
+        else:
+            now = self.ctx.env.time_ms
+            held = sum(units for (_, _, expiry), units in self.lots.scan(symbol, account)
+                       if expiry > now)
+        return max(0, record.cap - held)
+
     def _credit(self, symbol: str, record: Currency, account: bytes, lots: Lots) -> None:
         """Give ``lots`` to ``account``, within the currency's cap."""
         incoming = sum(units for _, units in lots)
-        capped = record.cap is not None and not self._is_contract(account)
+        room = self._room(symbol, record, account)
+        if room is not None and incoming > room:
+            raise self._over_cap(symbol, record, record.cap - room + incoming)
         if not record.expires:
             key = (symbol, account)
-            held = self.balances.get(key, 0) + incoming
-            if capped and held > record.cap:
-                raise self._over_cap(symbol, record, held)
-            self.balances[key] = held
+            self.balances[key] = self.balances.get(key, 0) + incoming
             return
-        if capped:
-            now = self.ctx.env.time_ms
-            held = incoming + sum(
-                units for (_, _, expiry), units in self.lots.scan(symbol, account) if expiry > now
-            )
-            if held > record.cap:
-                raise self._over_cap(symbol, record, held)
         for expiry, units in lots:
             key = (symbol, account, expiry)
             self.lots[key] = self.lots.get(key, 0) + units
@@ -504,6 +514,7 @@ class Token(Contract):
 
     @staticmethod
     def _over_cap(symbol: str, record: Currency, held: int) -> Rejection:
+        assert record.cap is not None
         return LimitExceeded(
             f"the recipient would hold {held} {symbol}, over the cap of {record.cap}",
             code="over_cap",
