@@ -130,7 +130,7 @@ def test_any_query_by_name(api, accounts):
     assert error_code(fraction) == "invalid_argument"
 
 
-def test_metrics_count_commits_and_refusals(api, accounts):
+def test_metrics_count_commits_and_refusals(api, accounts, node):
     _commit(api, transfer(accounts, 1, 2, 3))
     api.get("/v1/blocks/99")
     text = api.get("/metrics").text
@@ -139,6 +139,7 @@ def test_metrics_count_commits_and_refusals(api, accounts):
     assert "civic_commit_latency_seconds_count 1.0" in text
     assert 'civic_refused_requests_total{code="unknown_block"} 1.0' in text
     assert "civic_pending_transactions 0.0" in text
+    assert f"civic_signature_workers {float(node.verifier.worker_count)}" in text
 
 
 def test_unknown_routes_answer_in_the_error_shape(api):
