@@ -13,7 +13,7 @@ from civicledger.node.node import MAX_HISTORY_PAGE
 
 router = APIRouter(tags=["accounts"], dependencies=[Depends(rate_limited)])
 
-Account = Annotated[str, Path(description="A civ1… address")]
+Account = Annotated[str, Path(description="A civ1… address", pattern=models.ACCOUNT_PATTERN)]
 
 
 @router.get("/accounts/{account}/balances", response_model=models.BalancesView)

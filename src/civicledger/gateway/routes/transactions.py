@@ -14,7 +14,8 @@ from civicledger.gateway.submission import BATCH_TIMEOUT_MS, SINGLE_TIMEOUT_MS, 
 
 router = APIRouter(tags=["transactions"], dependencies=[Depends(rate_limited)])
 
-TxId = Annotated[str, Path(description="Transaction id, 64 hex digits")]
+TxId = Annotated[str, Path(description="Transaction id, 64 hex digits",
+                                pattern=models.HEX32_PATTERN)]
 
 # Well-formed submissions are answered by the lean endpoints (``gateway/lean.py``) before
 # they reach these routes; these serve the rest and define the documented schema. Both
