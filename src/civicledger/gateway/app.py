@@ -118,7 +118,7 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
 
     config = config or GatewayConfig()
     gateway = Gateway(
-        node, config, EventHub(node.store, config.stream_queue), Metrics(node),
+        node, config, EventHub(node.store, config.stream_queue_bytes), Metrics(node),
         RateLimiter(config.rate_per_s, config.burst), Admission(node, config.max_batch),
         blobs,
     )
