@@ -55,3 +55,9 @@ def test_calibrate_measures_the_reference_figures_and_scales_the_targets() -> No
         assert re.fullmatch(r"trivial_rps=(\d+) reference=8000 ratio=[\d.]+", lines[1]), lines[1]
     assert re.fullmatch(r"transfers_target=8000 scaled_here=\d+ gateway_batch_target=5000 "
                         r"scaled_here=\d+ gateway_single_target=2000 scaled_here=\d+", lines[2])
+
+
+def test_stream_rss_commits_every_transfer_beside_stalled_readers() -> None:
+    *_, last = _run("bench.stream_rss", "--txs", "600", "--warmup", "100", "--block", "100")
+    match = re.fullmatch(r"rss_start_mb=[\d.]+ rss_end_mb=[\d.]+ txs=(\d+)", last)
+    assert match and int(match[1]) == 600, last
