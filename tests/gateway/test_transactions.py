@@ -80,6 +80,8 @@ REFUSALS = {
     "unknown_contract": (422, lambda a: _signed(a, contract="nope")),
     "unknown_method": (422, lambda a: _signed(a, method="steal")),
     "invalid_argument": (422, lambda a: _signed(a, args={"currency": "CIV", "to": b"x", "amount": 1})),
+    "forbidden_character": (422, lambda a: _signed(a, args={
+        "currency": "CIV", "to": a.address(2), "amount": 1, "memo": "refund \u202e0001"})),
 }
 
 
