@@ -31,6 +31,7 @@ from civicledger.node.ordering import SoloOrderer, wall_clock_ms
 from civicledger.node.sqlite_store import SqliteStore
 from civicledger.web import volunteer
 from civicledger.web.i18n import catalogue
+from civicledger.web.render import seoul_time
 
 CHAIN = "volunteer-pages"
 MINUTE = 60_000
@@ -352,3 +353,12 @@ def test_every_refusal_the_volunteering_contract_can_give_has_plain_words():
     source = Path(volunteer.__file__).parents[1] / "contracts" / "volunteering" / "contract.py"
     codes = set(re.findall(r'code="([a-z_]+)"', source.read_text("utf-8"))) - {"invalid_genesis"}
     assert codes and [c for c in sorted(codes) if f"error.{c}" not in catalogue("en")] == []
+
+
+def test_the_coins_show_as_of_now_not_as_of_the_last_block(city):
+    mine = city.page("/volunteer/me", account="junho")
+    assert 'data-currency="NW">1,250 NW' in mine
+    city.clock.now += 4 * 365 * 24 * HOUR  # every NW lot has expired; no block since
+    mine = city.page("/volunteer/me", account="junho")
+    assert 'data-currency="NW">0 NW' in mine, "expired credits are not shown as spendable"
+    assert seoul_time(city.clock.now) in cell(mine, 'id="coins-as-of"')

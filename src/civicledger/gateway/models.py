@@ -184,6 +184,9 @@ class KeyView(Model):
 class BalancesView(Model):
     account: str
     balances: list[Balance]
+    as_of_ms: int = Field(description="The time `spendable` and `expired` are for: now, or the "
+                                      "last block's time if that is later")
+    height: int = Field(description="The committed block whose state was read")
 
 
 class HistoryItem(Model):
@@ -207,6 +210,9 @@ class QueryRequest(Model):
 
 class QueryResult(Model):
     result: Any = None
+    as_of_ms: int = Field(description="The time the query was evaluated at: now (the node's "
+                                      "clock), or the last block's time if that is later")
+    height: int = Field(description="The committed block whose state was read")
 
 
 class HandlerInfo(Model):

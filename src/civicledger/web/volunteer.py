@@ -44,6 +44,7 @@ from civicledger.contracts.volunteering.records import (
 )
 from civicledger.core import address as addresses
 from civicledger.core.jsonform import plain
+from civicledger.node.asof import query_as_of
 from civicledger.node.node import Node
 from civicledger.web.i18n import Translator, language_of
 from civicledger.web.render import (
@@ -130,14 +131,23 @@ def _key_hex(node: Node, account: str | None) -> str:
     return key.hex() if key else ""
 
 
-def _balances(node: Node, account: bytes, districts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _balances(node: Node, account: bytes,
+              districts: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The account's district coins, spendable and expired as of now (not as of the last
+    block), and the time they are for."""
     decimals = _decimals(node)
     rows = []
-    for district in districts:
-        held = node.query("token", "balance", {"currency": district["currency"], "account": account})
-        rows.append({**district, "spendable": held["spendable"], "expired": held["expired"],
-                     "decimals": decimals.get(district["currency"], 0)})
-    return rows
+    now = node.clock()
+    as_of = now
+    with node.store.reading():
+        for district in districts:
+            held = query_as_of(node.store, node.registry, "token", "balance",
+                               {"currency": district["currency"], "account": account}, now)
+            as_of = held.as_of_ms
+            rows.append({**district, "spendable": held.result["spendable"],
+                         "expired": held.result["expired"],
+                         "decimals": decimals.get(district["currency"], 0)})
+    return rows, as_of
 
 
 def _applications(node: Node, account: bytes) -> list[dict[str, Any]]:
@@ -270,11 +280,13 @@ def mine(request: Request, after: str = "") -> Response:
     for activity in page:
         record = _query(node, "request", request=activity["request"])
         activities.append({**_activity_view(node, record, activity, account), "r": plain(record)})
+    balances, balances_as_of = _balances(node, raw, districts)
     context.update(
-        activities=activities, more=page[-1]["request"] if len(page) == LIST_PAGE else None,
+        balances=balances, balances_as_of=balances_as_of, activities=activities,
+        more=page[-1]["request"] if len(page) == LIST_PAGE else None,
         applications=_applications(node, raw),
         certificates=plain(_query(node, "certificates_of", volunteer=raw, limit=QUERY_PAGE)),
-        balances=_balances(node, raw, districts), profile=plain(_query(node, "profile", volunteer=raw)),
+        profile=plain(_query(node, "profile", volunteer=raw)),
         currencies=[c["symbol"] for c in node.query("token", "currencies", {})], words=word_lists(),
     )
     return render(request, "volunteer/me.html", context)
