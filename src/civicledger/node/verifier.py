@@ -36,10 +36,12 @@ from civicledger.core.tx import SignedTransaction
 log = logging.getLogger(__name__)
 
 CACHE_BYTES = 32 * 1024 * 1024
-"""Default bound of the admission cache: about 100,000 single-signature transactions."""
+"""Default bound of the admission cache: about 145,000 single-signature transactions."""
 ENTRY_OVERHEAD = 100
 """Bytes a cache entry costs beyond its key's bytes object: the dict slot and its share of the
-table's spare room (an estimate; the key's own size is measured with ``sys.getsizeof``)."""
+table's spare room. Measured with tracemalloc at about 52 bytes, so the bound is kept with
+room to spare (the key's own size is measured with ``sys.getsizeof``: 129 bytes for one
+signature)."""
 RETRY_FIRST_S = 1.0
 RETRY_MOST_S = 60.0
 """Backoff between attempts to start the signature workers again: doubles up to this."""
