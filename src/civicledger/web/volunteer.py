@@ -240,9 +240,10 @@ def request_page(request: Request, number: str) -> Response:
 
 
 def _payout(node: Node, activity: dict[str, Any]) -> dict[str, Any] | None:
-    """What confirming a checked-out activity's most minutes would pay, as the contract
-    answers it (credits, and minutes over the volunteer's cap); None before check-out."""
-    if activity["status"] != ActivityStatus.CHECKED_OUT:
+    """What confirming a checked-out activity's (or deciding a contested one's) most minutes
+    would pay, as the contract answers it (credits, and minutes over the volunteer's cap);
+    None in any other state."""
+    if activity["status"] not in (ActivityStatus.CHECKED_OUT, ActivityStatus.DISPUTED):
         return None
     answer = query_or_none(node, CONTRACT, "payout", {"request": activity["request"],
                                                       "volunteer": activity["volunteer"]})
