@@ -60,3 +60,9 @@ def test_calibrate_measures_the_reference_figures_and_scales_the_targets() -> No
 def test_tx_lookup_prints_its_latencies() -> None:
     *_, last = _run("bench.tx_lookup", "--txs", "50", "--reads", "100")
     assert re.fullmatch(r"p50_ms=[\d.]+ p99_ms=[\d.]+", last), last
+
+
+def test_stream_rss_commits_every_transfer_beside_stalled_readers() -> None:
+    *_, last = _run("bench.stream_rss", "--txs", "600", "--warmup", "100", "--block", "100")
+    match = re.fullmatch(r"rss_start_mb=[\d.]+ rss_end_mb=[\d.]+ txs=(\d+)", last)
+    assert match and int(match[1]) == 600, last

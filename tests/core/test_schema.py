@@ -11,6 +11,7 @@ import pytest
 from civicledger.core.address import to_text
 from civicledger.core.errors import UnknownCall
 from civicledger.core.schema import (
+    FORBIDDEN_IN_TEXT,
     MAX_AMOUNT,
     Address,
     Amount,
@@ -51,7 +52,7 @@ CASES: list[tuple[str, Spec, list[Any], list[Any]]] = [
         "pattern",
         Text(12, r"[A-Z][A-Z0-9]{1,11}", low=2),
         ["CIV", "NW"],
-        ["civ", "C", "CIV-1", "CIV\n"],
+        ["civ", "C", "CIV-1", "CIV "],
     ),
     ("list", ListOf(Int(0, 9), 3), [[], [1, 2, 3], (4,)], [[1, 2, 3, 4], [10], "abc", {0: 1}, None]),
     ("unique", ListOf(Int(0, 9), 3, unique=True), [[1, 2]], [[1, 1]]),
@@ -138,7 +139,7 @@ def test_json_schemas() -> None:
         "maxLength": 12,
         "pattern": "^[A-Z]+$",
     }
-    assert "pattern" not in Text(5).json_schema()
+    assert Text(5).json_schema()["pattern"] == f"^[^{FORBIDDEN_IN_TEXT}]*$"
     assert ListOf(Bool(), 3, low=1, unique=True).json_schema() == {
         "type": "array",
         "items": {"type": "boolean"},
@@ -164,3 +165,24 @@ def test_base_spec_is_abstract() -> None:
         Spec().check(1, "x")
     with pytest.raises(NotImplementedError):
         Spec().json_schema()
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\n", "\t", "\x7f", "\x85", "\u202e",
+                                 "\u202a", "\u2066", "\u2069", "\u200f", "\u061c", "\ud800"])
+def test_text_refuses_control_and_bidi_override_characters(bad: str) -> None:
+    from civicledger.core.schema import Memo
+    spec = Memo.__metadata__[0]
+    with pytest.raises(UnknownCall) as caught:
+        spec.check(f"커피 2잔 {bad} 4,500원", "memo")
+    assert caught.value.code == "forbidden_character"
+    assert f"U+{ord(bad):04X}" in caught.value.message and "'memo'" in caught.value.message
+    if bad != "\ud800":  # a lone surrogate: refused by the check, not the schema's pattern
+        assert re.fullmatch(spec.json_schema()["pattern"], f"x{bad}") is None
+
+
+def test_text_keeps_korean_emoji_and_joiners() -> None:
+    from civicledger.core.schema import Memo
+    spec = Memo.__metadata__[0]
+    for good in ("아메리카노 두 잔", "👩‍👧 family", "café — 4,500원", ""):
+        assert spec.check(good, "memo") == good
+        assert re.fullmatch(spec.json_schema()["pattern"], good)

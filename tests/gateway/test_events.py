@@ -7,7 +7,8 @@ import json
 import threading
 
 from civicledger.core.address import to_text
-from civicledger.gateway.events import EventHub, StreamFilter, parse_position
+from civicledger.gateway import events
+from civicledger.gateway.events import EventHub, Reader, StreamFilter, block_bytes, parse_position
 from tests.gateway.conftest import error_code, transfer
 
 
@@ -91,7 +92,7 @@ def test_positions_parse_strictly():
 
 
 def test_a_slow_reader_is_cut_off_with_where_to_resume(node, accounts):
-    hub = EventHub(node.store, queue_limit=1)
+    hub = EventHub(node.store, queue_bytes=1)
     node.on_commit(hub.publish)
 
     async def read() -> list:
@@ -111,3 +112,60 @@ def test_a_slow_reader_is_cut_off_with_where_to_resume(node, accounts):
     assert messages[-1].kind == "lagged"
     assert messages[-1].data["resume_from"] == messages[-2].id
     assert hub.readers == 0
+
+
+def test_a_reader_is_cut_off_by_the_bytes_it_holds_not_the_blocks(node, accounts):
+    _send(node, accounts, 1, 2, 5)
+    block = node.store.block(1)
+    size = block_bytes(block.receipts)
+
+    async def offer() -> tuple[Reader, Reader]:
+        loop = asyncio.get_running_loop()
+        roomy = Reader(EventHub(node.store, 0), loop, 100 * size)
+        tight = Reader(EventHub(node.store, 0), loop, 3 * size)
+        for _ in range(10):
+            for reader in (roomy, tight):
+                reader.offer(block.header, block.receipts, size)
+        return roomy, tight
+
+    roomy, tight = asyncio.run(offer())
+    assert (roomy.lagged, roomy.held_bytes, roomy.queue.qsize()) == (False, 10 * size, 10)
+    assert (tight.lagged, tight.held_bytes, tight.queue.qsize()) == (True, 0, 1), \
+        "cut off at the fourth block, its blocks let go at once"
+
+
+def test_a_block_larger_than_the_limit_still_reaches_an_idle_reader(node, accounts):
+    _send(node, accounts, 1, 2, 5)
+    block = node.store.block(1)
+
+    async def offer() -> Reader:
+        reader = Reader(EventHub(node.store, 0), asyncio.get_running_loop(), 1)
+        reader.offer(block.header, block.receipts, block_bytes(block.receipts))
+        assert await reader.take() == (block.header, block.receipts)
+        return reader
+
+    reader = asyncio.run(offer())
+    assert (reader.lagged, reader.held_bytes) == (False, 0)
+
+
+def test_an_account_replay_reads_the_topics_index_not_every_block(api, node, accounts, monkeypatch):
+    for sender, recipient, amount in ((1, 2, 5), (3, 4, 6), (1, 3, 7), (4, 5, 8)):
+        _send(node, accounts, sender, recipient, amount)
+    monkeypatch.setattr(events, "ACCOUNT_WINDOW", 2)  # several windows, some without a hit
+    monkeypatch.setattr(events, "HIT_PAGE", 1)
+    read: list[int] = []
+    real = node.store.block
+    monkeypatch.setattr(node.store, "block", lambda height: read.append(height) or real(height))
+    mine = _frames(api, f"from_height=1&account={to_text(accounts.address(3))}&limit=2")
+    assert [(f["id"], f["data"]["data"]["amount"]) for f in mine] == [("2:0:0", 6), ("3:0:0", 7)]
+    assert read == [], "no block was read whole"
+    later = _frames(api, f"from_height=3&account={to_text(accounts.address(4))}&limit=1")
+    assert [(f["id"], f["data"]["data"]["amount"]) for f in later] == [("4:0:0", 8)]
+
+
+def test_a_start_far_past_the_head_is_refused(api, node):
+    far = node.head.height + events.FROM_HEIGHT_MARGIN + 1
+    for query, headers in ((f"from_height={far}", {}), ("", {"Last-Event-ID": f"{far}:0:0"})):
+        with api.stream("GET", f"/v1/events?{query}", headers=headers) as response:
+            response.read()
+            assert (response.status_code, error_code(response)) == (422, "beyond_head")

@@ -8,6 +8,7 @@ from civicledger.core import merkle
 from civicledger.core.address import to_text
 from civicledger.core.block import BlockHeader
 from civicledger.core.encoding import decode
+from civicledger.gateway import models
 from tests.gateway.conftest import b64, error_code, transfer
 
 
@@ -139,7 +140,7 @@ def test_any_query_by_name(api, accounts):
     assert error_code(fraction) == "invalid_argument"
 
 
-def test_metrics_count_commits_and_refusals(api, accounts):
+def test_metrics_count_commits_and_refusals(api, accounts, node):
     _commit(api, transfer(accounts, 1, 2, 3))
     api.get("/v1/blocks/99")
     text = api.get("/metrics").text
@@ -148,6 +149,7 @@ def test_metrics_count_commits_and_refusals(api, accounts):
     assert "civic_commit_latency_seconds_count 1.0" in text
     assert 'civic_refused_requests_total{code="unknown_block"} 1.0' in text
     assert "civic_pending_transactions 0.0" in text
+    assert f"civic_signature_workers {float(node.verifier.worker_count)}" in text
 
 
 def test_unknown_routes_answer_in_the_error_shape(api):
@@ -175,3 +177,30 @@ def test_an_accounts_key_is_known_once_it_has_signed(api, accounts):
     assert (unknown.status_code, error_code(unknown)) == (404, "unknown_key"), "receiving is not signing"
     typo = sender[:-1] + ("q" if sender[-1] != "q" else "p")
     assert error_code(api.get(f"/v1/accounts/{typo}/key")) == "invalid_address"
+
+
+def test_path_parameters_declare_their_patterns_in_openapi(api, accounts):
+    paths = api.get("/openapi.json").json()["paths"]
+    declared = {}
+    for operations in paths.values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter["in"] == "path" and parameter["name"] in ("account", "tx_id", "sha256",
+                                                                       "ref"):
+                    declared.setdefault(parameter["name"], set()).add(
+                        parameter["schema"].get("pattern"))
+    assert declared == {"account": {models.ACCOUNT_PATTERN}, "tx_id": {models.HEX32_PATTERN},
+                        "sha256": {models.HEX32_PATTERN}, "ref": {models.BLOCK_REF_PATTERN}}
+    # Off the pattern: refused with the code the route gives a value it cannot parse.
+    address = to_text(accounts.address(1))
+    for path, code in ((f"/v1/accounts/{address}x/balances", "invalid_address"),
+                       (f"/v1/accounts/{address.upper()}/balances", None),
+                       ("/v1/transactions/" + "g" * 64, "invalid_argument"),
+                       ("/v1/blobs/" + "0" * 63, "invalid_argument"),
+                       ("/v1/blocks/-1", "invalid_argument"),
+                       ("/v1/blocks/" + "1" * 20, "invalid_argument")):
+        response = api.get(path)
+        if code is None:
+            assert response.status_code == 200, (path, response.text)
+        else:
+            assert (response.status_code, error_code(response)) == (422, code), path

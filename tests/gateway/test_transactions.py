@@ -80,6 +80,8 @@ REFUSALS = {
     "unknown_contract": (422, lambda a: _signed(a, contract="nope")),
     "unknown_method": (422, lambda a: _signed(a, method="steal")),
     "invalid_argument": (422, lambda a: _signed(a, args={"currency": "CIV", "to": b"x", "amount": 1})),
+    "forbidden_character": (422, lambda a: _signed(a, args={
+        "currency": "CIV", "to": a.address(2), "amount": 1, "memo": "refund \u202e0001"})),
 }
 
 
@@ -131,9 +133,50 @@ def test_malformed_bodies_are_refused(api, body, code):
     assert (response.status_code, error_code(response)) == (422, code)
 
 
-def test_a_body_that_is_not_json_is_refused(api):
-    response = api.post("/v1/transactions", content=b"{nope", headers={"content-type": "application/json"})
-    assert (response.status_code, error_code(response)) == (422, "invalid_request")
+UNPARSEABLE = {
+    "truncated": b'{"envelope": "AAAA',
+    "random bytes": bytes(range(256)) * 4,
+    "invalid utf-8": b'{"envelope": "\xff\xfe"}',
+    "too deep": b"[" * 1_100 + b"]" * 1_100,
+    "deeper than 64": b'{"envelope": ' + b"[" * 70 + b"]" * 70 + b"}",
+    "5,000-digit integer": b'{"args": {"amount": ' + b"9" * 5_000 + b"}}",
+    "NaN": b'{"envelope": NaN}',
+    "two values": b'{"envelope": "AAAA"} {}',
+}
+ROUTES = {
+    "lean submit": ("/v1/transactions", "application/json"),
+    "FastAPI submit": ("/v1/transactions", "application/json; charset=utf-8"),
+    "batch": ("/v1/transactions/batch", "application/json"),
+    "query": ("/v1/contracts/token/queries/supply", "application/json"),
+    "JSON subtype": ("/v1/contracts/token/queries/supply", "application/problem+json"),
+}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("fault", UNPARSEABLE)
+def test_every_unparseable_body_gets_one_code_on_every_route(api, node, route, fault):
+    path, kind = ROUTES[route]
+    headers = {"content-type": kind} if kind else {}
+    response = api.post(path, content=UNPARSEABLE[fault], headers=headers)
+    assert (response.status_code, error_code(response)) == (400, "malformed_json"), response.text
+    assert response.json()["error"]["message"]
+    assert node.head.height == 0
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_repeated_key_is_refused(api, route):
+    path, kind = ROUTES[route]
+    body = b'{"envelope": "AAAA", "envelope": "BBBB", "args": {"currency": "CIV"}}'
+    response = api.post(path, content=body, headers={"content-type": kind} if kind else {})
+    assert (response.status_code, error_code(response)) == (400, "duplicate_key")
+    assert "'envelope'" in response.json()["error"]["message"]
+
+
+def test_unparseable_bodies_are_counted_in_the_metrics(api):
+    api.post("/v1/transactions", content=b"{nope", headers={"content-type": "application/json"})
+    api.post("/v1/contracts/token/queries/supply", content=b"{nope",
+             headers={"content-type": "application/json"})
+    assert 'civic_refused_requests_total{code="malformed_json"} 2.0' in api.get("/metrics").text
 
 
 def test_an_oversized_body_is_refused_unread(api, node):

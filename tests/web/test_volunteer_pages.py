@@ -31,6 +31,7 @@ from civicledger.node.ordering import SoloOrderer, wall_clock_ms
 from civicledger.node.sqlite_store import SqliteStore
 from civicledger.web import volunteer
 from civicledger.web.i18n import catalogue
+from civicledger.web.render import seoul_time
 
 CHAIN = "volunteer-pages"
 MINUTE = 60_000
@@ -57,18 +58,20 @@ class City:
     def raw(self, name: str) -> bytes:
         return address_of(self.keys[name].public_key)
 
-    def call(self, signer: str, method: str, cosigners: tuple[str, ...] = (), **args: Any) -> dict:
+    def call(self, signer: str, method: str, cosigners: tuple[str, ...] = (), *,
+             contract: str = "volunteering", **args: Any) -> dict:
         """Sign and submit a volunteering call; the committed transaction view."""
         keys = [self.keys[signer], *(self.keys[c] for c in cosigners)]
-        stx = Transaction(CHAIN, "volunteering", method, args, keys[0].public_key, os.urandom(16),
+        stx = Transaction(CHAIN, contract, method, args, keys[0].public_key, os.urandom(16),
                           self.clock.now + 10 * MINUTE, tuple(k.public_key for k in keys[1:])).sign(*keys)
         response = self.api.post("/v1/transactions?wait=true",
                                  json={"envelope": base64.b64encode(stx.envelope()).decode()})
         assert response.status_code == 200, response.text
         return response.json()
 
-    def ok(self, signer: str, method: str, cosigners: tuple[str, ...] = (), **args: Any) -> Any:
-        result = self.call(signer, method, cosigners, **args)
+    def ok(self, signer: str, method: str, cosigners: tuple[str, ...] = (), *,
+           contract: str = "volunteering", **args: Any) -> Any:
+        result = self.call(signer, method, cosigners, contract=contract, **args)
         assert result["receipt"]["status"] == "ok", result["receipt"]
         return result["receipt"]["result"]
 
@@ -222,6 +225,44 @@ def test_the_whole_activity_shows_on_the_volunteers_page_and_the_manager_console
     assert "확인 완료 · 코인 지급" in korean and "120분 인정" in korean
 
 
+def test_pay_at_the_ask_and_minutes_over_the_cap_are_told_before_confirming(city):
+    request = post_lunch(city)  # offers 600 NW an hour
+    apply(city, "junho", request, ask=500)
+    page = city.page(f"/volunteer/requests/{request}", account="junho")
+    assert ("You are paid at your own ask, 500 NW an hour, not at the posted offer of 600 NW"
+            in cell(page, 'id="paid-at-ask"'))
+    korean = city.page(f"/volunteer/requests/{request}", account="junho", lang="ko")
+    assert "직접 제시한 금액인 시간당 500 NW" in cell(korean, 'id="paid-at-ask"')
+    city.ok("welfare-admin", "close_early", request=request)
+    held = city.api.post("/v1/contracts/token/queries/room", json={"args": {
+        "currency": "NW", "account": city.address("junho")}}).json()["result"]
+    city.ok("nowon-admin", "mint", contract="token", currency="NW", to=city.raw("junho"),
+            amount=held - 500)  # room for 500 NW: 60 minutes at 500 an hour
+    city.clock.now += 40 * MINUTE
+    city.ok("junho", "check_in", ("welfare-admin",), request=request, volunteer=city.raw("junho"),
+            manager=city.raw("welfare-admin"))
+    city.clock.now += 2 * HOUR
+    city.ok("welfare-admin", "check_out", ("junho",), request=request, volunteer=city.raw("junho"),
+            manager=city.raw("welfare-admin"))
+
+    told = ("Only 60 of the 120 minutes can be paid: the other 60 minutes would take the "
+            "volunteer over the cap of 50,000 NW.")
+    console = city.page(f"/console/volunteer/requests/{request}", account="welfare-admin")
+    assert "Confirming 120 minutes pays 500 NW, at the volunteer&#39;s own ask of 500 NW" in console
+    assert told in console and 'name="minutes" data-kind="int" value="120"' in console
+    mine = city.page("/volunteer/me", account="junho")
+    assert told in mine
+    korean = city.page("/volunteer/me", account="junho", lang="ko")
+    assert "120분 중 60분만 지급할 수 있습니다" in korean
+
+    certificate = city.ok("welfare-admin", "confirm", request=request, volunteer=city.raw("junho"),
+                          minutes=120, rating=5)
+    page = city.page(f"/volunteer/certificates/{certificate}")
+    assert "60 minutes were over the cap and earned no credits" in cell(page, 'id="uncredited"')
+    assert 'id="verify-ledger" data-verified="true"' in page
+    assert '"uncredited_minutes": 60' in page, "the browser's digest check gets every field"
+
+
 def test_a_certificate_verifies_and_a_wrong_digest_does_not(city):
     page = city.page("/volunteer/certificates/1")
     assert 'id="verify-ledger" data-verified="true"' in page and "Lunch-box delivery" in page
@@ -312,3 +353,12 @@ def test_every_refusal_the_volunteering_contract_can_give_has_plain_words():
     source = Path(volunteer.__file__).parents[1] / "contracts" / "volunteering" / "contract.py"
     codes = set(re.findall(r'code="([a-z_]+)"', source.read_text("utf-8"))) - {"invalid_genesis"}
     assert codes and [c for c in sorted(codes) if f"error.{c}" not in catalogue("en")] == []
+
+
+def test_the_coins_show_as_of_now_not_as_of_the_last_block(city):
+    mine = city.page("/volunteer/me", account="junho")
+    assert 'data-currency="NW">1,250 NW' in mine
+    city.clock.now += 4 * 365 * 24 * HOUR  # every NW lot has expired; no block since
+    mine = city.page("/volunteer/me", account="junho")
+    assert 'data-currency="NW">0 NW' in mine, "expired credits are not shown as spendable"
+    assert seoul_time(city.clock.now) in cell(mine, 'id="coins-as-of"')

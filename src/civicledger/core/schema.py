@@ -92,8 +92,20 @@ class Bytes(Spec):
         }
 
 
+FORBIDDEN_IN_TEXT = "\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
+"""Characters no text argument may hold (a regex class body, also in the JSON schemas):
+control characters (C0, DEL, C1: line breaks and tabs too), and the bidirectional marks,
+embeddings, overrides and isolates (they reorder what a reader sees, e.g. a memo that
+displays another amount or address). Lone surrogates are refused too: they cannot be
+encoded (a JSON schema cannot say so, as some regex engines see an emoji as two)."""
+_FORBIDDEN = re.compile(f"[{FORBIDDEN_IN_TEXT}\\ud800-\\udfff]")
+
+
 @dataclass(frozen=True, slots=True)
 class Text(Spec):
+    """Text of ``low`` to ``high`` characters, matching ``pattern`` if one is given; never
+    holding a character of FORBIDDEN_IN_TEXT (refused with ``forbidden_character``)."""
+
     high: int
     pattern: str | None = None
     low: int = 0
@@ -103,14 +115,21 @@ class Text(Spec):
             raise _invalid(where, "must be text")
         if not self.low <= len(value) <= self.high:
             raise _invalid(where, f"length {len(value)} is outside [{self.low}, {self.high}]")
+        bad = _FORBIDDEN.search(value)
+        if bad is not None:
+            raise UnknownCall(
+                f"argument '{where}': character U+{ord(bad.group()):04X} at {bad.start()} is not "
+                "allowed in text (control and bidirectional-override characters are refused)",
+                code="forbidden_character",
+            )
         if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
             raise _invalid(where, f"'{value}' does not match {self.pattern}")
         return value
 
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string", "minLength": self.low, "maxLength": self.high}
-        if self.pattern is not None:
-            schema["pattern"] = f"^{self.pattern}$"
+        schema["pattern"] = (f"^{self.pattern}$" if self.pattern is not None
+                             else f"^[^{FORBIDDEN_IN_TEXT}]*$")
         return schema
 
 

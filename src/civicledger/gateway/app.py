@@ -136,7 +136,7 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
 
     config = config or GatewayConfig()
     gateway = Gateway(
-        node, config, EventHub(node.store, config.stream_queue), Metrics(node, data_dir),
+        node, config, EventHub(node.store, config.stream_queue_bytes), Metrics(node, data_dir),
         RateLimiter(config.rate_per_s, config.burst), Admission(node, config.max_batch),
         blobs, dev_clock=dev_clock, consortium=consortium,
     )

@@ -19,8 +19,9 @@ class GatewayConfig:
     """How far a client may run ahead of its rate."""
     max_wait_ms: int = 30_000
     """Longest a caller may ask to wait for its transaction to commit."""
-    stream_queue: int = 10_000
-    """Events buffered per live stream before a slow reader is cut off (it may resume)."""
+    stream_queue_bytes: int = 8 * 1024 * 1024
+    """Memory the committed blocks buffered for one live stream may take before a slow reader
+    is cut off with ``lagged`` (it may resume with Last-Event-ID); about 8,000 transfers."""
     trust_forwarded: bool = False
     """Take the client's identity from X-Forwarded-For (only behind a trusted proxy)."""
     header_timeout_s: float = 10.0

@@ -26,6 +26,7 @@ from civicledger.core.errors import (
     Unauthorized,
     UnknownCall,
 )
+from civicledger.gateway.models import PATH_CODES
 
 RETRY_AFTER_S = 1
 
@@ -75,7 +76,12 @@ def response(error: CivicError) -> JSONResponse:
 
 
 def install(app: FastAPI, on_refusal: Any) -> None:
-    """Answer every error in the one shape; ``on_refusal(code)`` counts them."""
+    """Answer every error in the one shape; ``on_refusal(code)`` counts them. A body that is
+    not strict JSON is refused before routing (``jsonbody.StrictJson``), so it gets 400
+    ``malformed_json`` on every route, not FastAPI's 400 or 422 depending on the fault."""
+    from civicledger.gateway.jsonbody import StrictJson  # it builds on this module
+
+    app.add_middleware(StrictJson, on_refusal=on_refusal)
 
     async def civic(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, CivicError)
@@ -85,10 +91,13 @@ def install(app: FastAPI, on_refusal: Any) -> None:
     async def validation(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
         first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
+        loc = tuple(first.get("loc", ()))
+        where = ".".join(str(p) for p in loc)
         message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
-        on_refusal("invalid_request")
-        return JSONResponse({"error": {"code": "invalid_request", "message": message}}, 422)
+        code = PATH_CODES.get(str(loc[1]), "invalid_request") if loc[:1] == ("path",) and len(
+            loc) > 1 else "invalid_request"
+        on_refusal(code)
+        return JSONResponse({"error": {"code": code, "message": message}}, 422)
 
     async def http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)

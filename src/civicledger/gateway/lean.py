@@ -8,7 +8,8 @@ well-formed: a JSON content type, a body that is exactly
 ``{"envelope": "<text>"}`` (or ``{"envelopes": [...]}``) within the schema's
 limits, and query parameters that validate. Anything else is handed, body and
 all, to the FastAPI route, so every malformed request is refused exactly as
-the documented route refuses it (same code, status and message).
+the documented route refuses it (same code, status and message). A body that is
+not strict JSON is refused here as everywhere: 400 ``malformed_json``.
 
 What a well-formed request gets is the same too: the rate limit is charged
 first (as the routes' dependency does), the work is ``submission.py``'s, and
@@ -21,7 +22,6 @@ charged once, by whichever door serves it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -30,7 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from civicledger.core.errors import CivicError
-from civicledger.gateway import errors, submission
+from civicledger.gateway import errors, jsonbody, submission
 from civicledger.gateway.limits import read_body, replay
 from civicledger.gateway.models import MAX_BATCH_ENVELOPES, MAX_ENVELOPE_TEXT
 
@@ -144,7 +144,7 @@ def _json_typed(scope: Scope) -> bool:
 
 
 def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body.decode())
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, or too deep: the route says how
-        return None
+    """The body's value, read as every route reads it (``jsonbody.loads``: ApiError 400
+    ``malformed_json`` or ``duplicate_key`` if it is not strict JSON); None for no body at
+    all, which the route refuses as a missing one."""
+    return jsonbody.loads(body) if body else None

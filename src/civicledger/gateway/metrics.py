@@ -44,6 +44,10 @@ class Metrics:
         pending = Gauge("civic_pending_transactions", "Admitted transactions waiting for a block",
                         registry=self.registry)
         pending.set_function(node.orderer.pending)
+        workers = Gauge("civic_signature_workers",
+                        "Signature worker processes running (0: checking in threads)",
+                        registry=self.registry)
+        workers.set_function(lambda: node.verifier.worker_count)
         self.committed = Counter("civic_committed_transactions", "Transactions committed in blocks",
                                  ["status"], registry=self.registry)
         self.blocks = Counter("civic_blocks", "Blocks committed", registry=self.registry)

@@ -19,6 +19,18 @@ MAX_ENVELOPE_TEXT = (MAX_TX_SIZE + 2) // 3 * 4
 MAX_BATCH_ENVELOPES = 5000
 """Most envelopes one batch request may carry (``GatewayConfig.max_batch`` may lower it)."""
 
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+ACCOUNT_PATTERN = rf"^(civ1[{_BECH32}]{{38}}|CIV1[{_BECH32.upper()}]{{38}})$"
+"""A civ1… address as text (bech32 is all lower or all upper case); the checksum is the route's."""
+HEX32_PATTERN = r"^[0-9a-fA-F]{64}$"
+"""A transaction id, block hash or SHA-256: 32 bytes as 64 hex digits."""
+BLOCK_REF_PATTERN = r"^([0-9]{1,19}|[0-9a-fA-F]{64})$"
+"""A block height or a block hash."""
+PATH_CODES = {"account": "invalid_address", "tx_id": "invalid_argument",
+              "sha256": "invalid_argument", "ref": "invalid_argument"}
+"""The code a path parameter off its pattern is refused with: the one its route gives for a
+value that passes the pattern but not the parse (a wrong checksum, say)."""
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -178,6 +190,9 @@ class KeyView(Model):
 class BalancesView(Model):
     account: str
     balances: list[Balance]
+    as_of_ms: int = Field(description="The time `spendable` and `expired` are for: now, or the "
+                                      "last block's time if that is later")
+    height: int = Field(description="The committed block whose state was read")
 
 
 class HistoryItem(Model):
@@ -201,6 +216,9 @@ class QueryRequest(Model):
 
 class QueryResult(Model):
     result: Any = None
+    as_of_ms: int = Field(description="The time the query was evaluated at: now (the node's "
+                                      "clock), or the last block's time if that is later")
+    height: int = Field(description="The committed block whose state was read")
 
 
 class HandlerInfo(Model):

@@ -11,6 +11,7 @@ from civicledger.core.errors import UnknownCall
 from civicledger.core.jsonform import plain
 from civicledger.core.tx import SignedTransaction
 from civicledger.gateway import models
+from civicledger.node.asof import AsOf, query_as_of
 from civicledger.node.node import HistoryEntry, Node
 from civicledger.node.peer import PeerStatus
 from civicledger.node.store import Store, StoredBlock
@@ -90,15 +91,24 @@ def block_height(store: Store, ref: str) -> int | None:
 
 
 def balances(node: Node, account: bytes) -> list[models.Balance]:
-    """What ``account`` holds in each currency, all read from one committed state."""
+    """What ``account`` holds in each currency as of now (see ``balances_as_of``)."""
+    return balances_as_of(node, account)[0]
+
+
+def balances_as_of(node: Node, account: bytes) -> tuple[list[models.Balance], AsOf]:
+    """What ``account`` holds in each currency as of now (the node's clock, or the last
+    block's time if later), all read from one committed state; and which time and state."""
     rows = []
+    now = node.clock()
     with node.store.reading():
-        for currency in node.query("token", "currencies", {}):
-            held = node.query("token", "balance", {"currency": currency["symbol"], "account": account})
+        listed = query_as_of(node.store, node.registry, "token", "currencies", {}, now)
+        for currency in listed.result:
+            held = query_as_of(node.store, node.registry, "token", "balance",
+                               {"currency": currency["symbol"], "account": account}, now).result
             rows.append(models.Balance(currency=currency["symbol"], name=currency["name"],
                                        spendable=held["spendable"], expired=held["expired"],
                                        decimals=currency["decimals"]))
-    return rows
+    return rows, listed
 
 
 def history_item(entry: HistoryEntry, events: list[models.EventView] | None = None) -> models.HistoryItem:

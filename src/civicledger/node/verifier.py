@@ -3,13 +3,19 @@
 A group of signatures is checked in worker processes (``verify_worker``), one
 per core, each with its own GIL: libsodium releases the GIL while it checks a
 signature, but a thread must take the GIL back after each one, and beside the
-busy executor it waits a switch interval for it every time. If a worker cannot
-be started or fails, the verifier falls back to its thread pool (same verdicts,
-less parallel). A few signatures are checked in the calling thread.
+busy executor it waits a switch interval for it every time. If the workers
+cannot be started or fail (say the process ran out of file descriptors), the
+verifier checks in its thread pool (same verdicts, less parallel) and tries to
+start them again after a backoff that doubles from 1 s up to a minute;
+``worker_count`` says how many run. A few signatures are checked in the calling
+thread.
 
 A transaction verified when it was admitted is remembered (by id and signatures)
 so the executor does not verify it twice; anything not remembered — a block
-from a replicated log, a replay from genesis — is verified in full.
+from a replicated log, a replay from genesis — is verified in full. The cache
+is bounded by bytes (``cache_bytes``), oldest entries going first. ``admit``
+checks for replays before signatures, so a resubmitted committed envelope costs
+an index lookup, not a signature check and a cache entry.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from civicledger.core.crypto import verify
@@ -28,7 +35,16 @@ from civicledger.core.tx import SignedTransaction
 
 log = logging.getLogger(__name__)
 
-CACHE_LIMIT = 1_000_000
+CACHE_BYTES = 32 * 1024 * 1024
+"""Default bound of the admission cache: about 145,000 single-signature transactions."""
+ENTRY_OVERHEAD = 100
+"""Bytes a cache entry costs beyond its key's bytes object: the dict slot and its share of the
+table's spare room. Measured with tracemalloc at about 52 bytes, so the bound is kept with
+room to spare (the key's own size is measured with ``sys.getsizeof``: 129 bytes for one
+signature)."""
+RETRY_FIRST_S = 1.0
+RETRY_MOST_S = 60.0
+"""Backoff between attempts to start the signature workers again: doubles up to this."""
 INLINE_MAX = 4
 """Groups up to this many transactions are checked in the calling thread."""
 WORKER_SHARE_MIN = 32
@@ -51,6 +67,10 @@ def _check_chunk(chunk: Sequence[SignedTransaction]) -> list[bool]:
 
 def _cache_key(stx: SignedTransaction) -> bytes:
     return stx.id + b"".join(stx.signatures)
+
+
+def _entry_bytes(key: bytes) -> int:
+    return sys.getsizeof(key) + ENTRY_OVERHEAD
 
 
 class _Worker:
@@ -87,16 +107,49 @@ class _Worker:
 
 
 class Verifier:
-    def __init__(self, threads: int | None = None, *, processes: bool = True) -> None:
+    def __init__(self, threads: int | None = None, *, processes: bool = True,
+                 cache_bytes: int = CACHE_BYTES,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         """``threads``: how many signatures are checked at once (default: one per core);
-        ``processes``: check groups in worker processes, else in threads of this one."""
+        ``processes``: check groups in worker processes, else in threads of this one;
+        ``cache_bytes``: the most memory remembered verdicts may take (estimated);
+        ``clock``: seconds, for the backoff between attempts to start the workers."""
         self.threads = threads or os.cpu_count() or 1
+        self.cache_bytes = cache_bytes
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="verify")
         self._verified: dict[bytes, None] = {}
+        self._cached = 0
         self._lock = threading.Lock()
         self._use_workers = processes
         self._workers: list[_Worker] = []
         self._workers_lock = threading.Lock()
+        self._clock = clock
+        self._retry_at = 0.0
+        self._backoff = RETRY_FIRST_S
+        self.worker_failures = 0
+        """Times the workers failed to start or stopped answering."""
+
+    @property
+    def worker_count(self) -> int:
+        """Signature worker processes running now (0 while checking in threads)."""
+        return len(self._workers)
+
+    @property
+    def cached_bytes(self) -> int:
+        """Estimated memory the remembered verdicts take."""
+        return self._cached
+
+    def admit(self, txs: Sequence[SignedTransaction],
+              committed: Callable[[Iterable[bytes]], set[bytes]]) -> list[bool | None]:
+        """Admission's check: None for a transaction whose id ``committed`` reports (a replay:
+        neither verified nor remembered), else whether its signatures are all valid, the
+        valid ones remembered for the executor."""
+        already = committed([stx.id for stx in txs])
+        fresh = [i for i, stx in enumerate(txs) if stx.id not in already]
+        verdicts: list[bool | None] = [None] * len(txs)
+        for i, ok in zip(fresh, self.check([txs[i] for i in fresh], remember=True), strict=True):
+            verdicts[i] = ok
+        return verdicts
 
     def check(self, txs: Sequence[SignedTransaction], *, remember: bool = False) -> list[bool]:
         """Whether each transaction's signatures are all valid.
@@ -111,6 +164,7 @@ class Verifier:
                 key = _cache_key(stx)
                 if key in self._verified:
                     del self._verified[key]  # each admitted transaction executes once
+                    self._cached -= _entry_bytes(key)
                     results[i] = True
                 else:
                     todo.append(i)
@@ -124,10 +178,14 @@ class Verifier:
         if remember:
             with self._lock:
                 for stx, ok in zip(txs, results, strict=True):
-                    if ok:
-                        self._verified[_cache_key(stx)] = None
-                while len(self._verified) > CACHE_LIMIT:
-                    del self._verified[next(iter(self._verified))]
+                    key = _cache_key(stx)
+                    if ok and key not in self._verified:
+                        self._verified[key] = None
+                        self._cached += _entry_bytes(key)
+                while self._cached > self.cache_bytes:
+                    oldest = next(iter(self._verified))
+                    del self._verified[oldest]
+                    self._cached -= _entry_bytes(oldest)
         return [bool(r) for r in results]
 
     def _in_threads(self, pending: list[SignedTransaction]) -> list[bool]:
@@ -144,9 +202,11 @@ class Verifier:
         with self._workers_lock:
             if not self._use_workers:
                 return None
+            if not self._workers and self._clock() < self._retry_at:
+                return None  # the last start failed; try again after the backoff
             try:
                 if not self._workers:
-                    self._workers = [_Worker() for _ in range(self.threads)]
+                    self._start_workers()
                 share = max(WORKER_SHARE_MIN, -(-len(records) // len(self._workers)))
                 parts = [records[j : j + share] for j in range(0, len(records), share)]
                 for worker, part in zip(self._workers, parts, strict=False):
@@ -154,16 +214,32 @@ class Verifier:
                 verdicts = b"".join(worker.receive(len(part))
                                     for worker, part in zip(self._workers, parts, strict=False))
             except OSError as error:
-                log.warning("signature workers failed (%s); verifying in threads from now on", error)
                 self._stop_workers()
-                self._use_workers = False
+                self.worker_failures += 1
+                self._retry_at = self._clock() + self._backoff
+                log.warning("signature workers failed (%s); verifying in threads, trying again "
+                            "in %.0f s", error, self._backoff)
+                self._backoff = min(self._backoff * 2, RETRY_MOST_S)
                 return None
+            self._backoff = RETRY_FIRST_S  # they answered: a later failure starts afresh
         out, at = [], 0
         for stx in pending:
             count = len(stx.signatures)
             out.append(all(verdicts[at : at + count]))
             at += count
         return out
+
+    def _start_workers(self) -> None:
+        """Start one worker per thread; if any cannot start, none is kept (and OSError rises)."""
+        started: list[_Worker] = []
+        try:
+            for _ in range(self.threads):
+                started.append(_Worker())
+        except OSError:
+            for worker in started:
+                worker.close()
+            raise
+        self._workers = started
 
     def _stop_workers(self) -> None:
         workers, self._workers = self._workers, []

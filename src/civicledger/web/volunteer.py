@@ -34,7 +34,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from civicledger.contracts.volunteering.contract import certificate_digest
 from civicledger.contracts.volunteering.records import (
-    MINUTE_MS,
     ActivityStatus,
     ApplicationStatus,
     Certificate,
@@ -45,6 +44,7 @@ from civicledger.contracts.volunteering.records import (
 )
 from civicledger.core import address as addresses
 from civicledger.core.jsonform import plain
+from civicledger.node.asof import query_as_of
 from civicledger.node.node import Node
 from civicledger.web.i18n import Translator, language_of
 from civicledger.web.render import (
@@ -131,14 +131,23 @@ def _key_hex(node: Node, account: str | None) -> str:
     return key.hex() if key else ""
 
 
-def _balances(node: Node, account: bytes, districts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _balances(node: Node, account: bytes,
+              districts: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The account's district coins, spendable and expired as of now (not as of the last
+    block), and the time they are for."""
     decimals = _decimals(node)
     rows = []
-    for district in districts:
-        held = node.query("token", "balance", {"currency": district["currency"], "account": account})
-        rows.append({**district, "spendable": held["spendable"], "expired": held["expired"],
-                     "decimals": decimals.get(district["currency"], 0)})
-    return rows
+    now = node.clock()
+    as_of = now
+    with node.store.reading():
+        for district in districts:
+            held = query_as_of(node.store, node.registry, "token", "balance",
+                               {"currency": district["currency"], "account": account}, now)
+            as_of = held.as_of_ms
+            rows.append({**district, "spendable": held.result["spendable"],
+                         "expired": held.result["expired"],
+                         "decimals": decimals.get(district["currency"], 0)})
+    return rows, as_of
 
 
 def _applications(node: Node, account: bytes) -> list[dict[str, Any]]:
@@ -230,10 +239,23 @@ def request_page(request: Request, number: str) -> Response:
     })
 
 
+def _payout(node: Node, activity: dict[str, Any]) -> dict[str, Any] | None:
+    """What confirming a checked-out activity's (or deciding a contested one's) most minutes
+    would pay, as the contract answers it (credits, and minutes over the volunteer's cap);
+    None in any other state."""
+    if activity["status"] not in (ActivityStatus.CHECKED_OUT, ActivityStatus.DISPUTED):
+        return None
+    answer = query_or_none(node, CONTRACT, "payout", {"request": activity["request"],
+                                                      "volunteer": activity["volunteer"]})
+    return plain(answer) if answer else None
+
+
 def _activity_view(node: Node, record: dict[str, Any], activity: dict[str, Any],
                    account: str | None) -> dict[str, Any]:
-    """An activity as the volunteer's pages show it, with the manager a hand-off would name."""
+    """An activity as the volunteer's pages show it, with the manager a hand-off would name
+    and, once checked out, what confirming it would pay."""
     view = plain(activity)
+    view["payout"] = _payout(node, activity)
     manager = view["manager"] if activity["manager"] else addresses.to_text(record["poster"])
     view["handoff"] = None
     if account and view["status"] in (ActivityStatus.ASSIGNED, ActivityStatus.CHECKED_IN):
@@ -259,11 +281,13 @@ def mine(request: Request, after: str = "") -> Response:
     for activity in page:
         record = _query(node, "request", request=activity["request"])
         activities.append({**_activity_view(node, record, activity, account), "r": plain(record)})
+    balances, balances_as_of = _balances(node, raw, districts)
     context.update(
-        activities=activities, more=page[-1]["request"] if len(page) == LIST_PAGE else None,
+        balances=balances, balances_as_of=balances_as_of, activities=activities,
+        more=page[-1]["request"] if len(page) == LIST_PAGE else None,
         applications=_applications(node, raw),
         certificates=plain(_query(node, "certificates_of", volunteer=raw, limit=QUERY_PAGE)),
-        balances=_balances(node, raw, districts), profile=plain(_query(node, "profile", volunteer=raw)),
+        profile=plain(_query(node, "profile", volunteer=raw)),
         currencies=[c["symbol"] for c in node.query("token", "currencies", {})], words=word_lists(),
     )
     return render(request, "volunteer/me.html", context)
@@ -370,9 +394,7 @@ def console_request(request: Request, number: str, after: str = "") -> Response:
                 "method": "check_in" if activity["status"] == ActivityStatus.ASSIGNED else "check_out",
                 "key": _key_hex(node, row["volunteer"]),
             }
-        if activity and activity["status"] == ActivityStatus.CHECKED_OUT:
-            worked = max(0, activity["check_out_ms"] - activity["check_in_ms"]) // MINUTE_MS
-            row["most_minutes"] = min(worked, (record["end_ms"] - record["start_ms"]) // MINUTE_MS)
+        row["payout"] = _payout(node, activity) if activity else None
         rows.append(row)
     district = _query(node, "district", district=record["district"])
     managed, admin = _roles(node, account, raw) if account and raw else ([], [])

@@ -1,4 +1,5 @@
-"""Property: random workloads conserve money, respect caps, and failed calls change nothing."""
+"""Property: random workloads conserve money, respect caps, never lengthen a unit's life, and
+failed calls change nothing."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ TOKEN_GENESIS = {
         {"from": "CIV", "to": "NW", "num": 2, "den": 1},
         {"from": "CIV", "to": "PT", "num": 3, "den": 2},
         {"from": "PT", "to": "EM", "num": 1, "den": 1},
+        {"from": "NW", "to": "PT", "num": 3, "den": 2},
+        {"from": "PT", "to": "NW", "num": 1, "den": 1},
     ],
 }
 
@@ -190,3 +193,69 @@ def test_random_workloads_conserve_money(actions: list[tuple[Any, ...]]) -> None
                 assert receipt.message and not receipt.events
                 assert city.box.state.entries == before, (action, receipt)
         check_invariants(city, told)
+
+
+VALIDITY = {c["symbol"]: c.get("validity_ms") for c in TOKEN_GENESIS["currencies"]}
+FOREVER = 2**64
+"""Above every expiry: units alive after it are those of never-expiring currencies."""
+
+
+def lots_held(city: City) -> dict[str, list[tuple[int, int]]]:
+    """Per currency, every holder's lots as (expiry, units); FOREVER for never expiring."""
+    held: dict[str, list[tuple[int, int]]] = {}
+    for cur in CURRENCIES:
+        held[cur] = [(FOREVER if expiry is None else expiry, units)
+                     for name in HOLDERS
+                     for expiry, units in city.query("balance", currency=cur,
+                                                     account=getattr(city, name))["lots"]]
+    return held
+
+
+def alive_after(lots: list[tuple[int, int]], threshold: int) -> int:
+    """Units that are still spendable once the block time has reached ``threshold``."""
+    return sum(units for expiry, units in lots if expiry > threshold)
+
+
+def check_lifetimes(action: tuple[Any, ...], receipt: Any, now_ms: int,
+                    before: dict[str, list[tuple[int, int]]],
+                    after: dict[str, list[tuple[int, int]]]) -> None:
+    """For every time T, the units alive after T grow only as the step allows: a mint by what
+    it minted, if its lot outlives T; an exchange by what the units given that were alive after
+    T buy (rounded up); any other step not at all."""
+    thresholds = {now_ms, FOREVER - 1} | {e for lots in (*before.values(), *after.values())
+                                          for e, _ in lots}
+    allowed: dict[str, Any] = {cur: lambda t: 0 for cur in CURRENCIES}
+    for event in receipt.events:
+        data = event.data
+        if event.name == "Minted":
+            validity = VALIDITY[data["currency"]]
+            expiry = FOREVER if validity is None else now_ms + validity
+            allowed[data["currency"]] = lambda t, e=expiry, n=data["amount"]: n if t < e else 0
+        elif event.name == "Exchanged":
+            num, den = (next((r["num"], r["den"]) for r in TOKEN_GENESIS["rates"]
+                             if (r["from"], r["to"]) == (data["from_currency"],
+                                                          data["to_currency"])))
+            source = data["from_currency"]
+            allowed[data["to_currency"]] = lambda t, s=source, n=num, d=den: -(
+                -(alive_after(before[s], t) - alive_after(after[s], t)) * n // d)
+    for cur in CURRENCIES:
+        for t in sorted(thresholds):
+            grew = alive_after(after[cur], t) - alive_after(before[cur], t)
+            assert grew <= allowed[cur](t), (action, cur, t, grew, before[cur], after[cur])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(step, min_size=5, max_size=40))
+def test_no_workload_lengthens_any_units_life(actions: list[tuple[Any, ...]]) -> None:
+    """Mints, transfers, burns, sweeps and exchanges in any order: no step other than a mint
+    makes more units alive at any later time than were alive then before it (an exchange
+    counts what it was given at the rate), so no round trip renews credits."""
+    city = workload_city()
+    for action in actions:
+        before = lots_held(city)
+        receipt = run(city, action)
+        after = lots_held(city)
+        if receipt is None or not receipt.ok:
+            assert after == before
+            continue
+        check_lifetimes(action, receipt, city.box.time_ms, before, after)

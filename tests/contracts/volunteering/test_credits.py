@@ -64,10 +64,12 @@ def test_credits_earned_in_nowon_are_spent_in_gangseo(town: Town) -> None:
     assert town.spendable("NW", CONTRACT) == town.spendable("GS", CONTRACT) == 0
 
 
-def test_exchange_to_the_city_token(town: Town) -> None:
-    assert town.ok(town.minji, "exchange", from_currency="NW", to_currency="CIV", amount=1_001) == 500
-    assert town.spendable("CIV", town.minji) == 500
-    assert town.query("district_report", district="nowon")["exchanged_out"] == 1_001
+def test_no_exchange_into_the_never_expiring_city_token(town: Town) -> None:
+    # NW lasts three years; the city token forever, so NW -> CIV would renew credits for good.
+    before = dict(town.box.state.entries)
+    receipt = town.call(town.minji, "exchange", from_currency="NW", to_currency="CIV", amount=1_001)
+    assert receipt.status == "would_outlive"
+    assert town.box.state.entries == before
 
 
 def test_district_report_adds_up(town: Town) -> None:

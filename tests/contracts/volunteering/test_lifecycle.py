@@ -6,7 +6,7 @@ import pytest
 
 from civicledger.contracts.volunteering.contract import certificate_digest
 from civicledger.contracts.volunteering.records import Certificate
-from tests.contracts.volunteering.town import CONTRACT, HOUR_MS, VALIDITY_MS, Town, make_town
+from tests.contracts.volunteering.town import CONTRACT, HOUR_MS, NW_CAP, VALIDITY_MS, Town, make_town
 
 
 @pytest.fixture
@@ -169,3 +169,36 @@ def test_the_contract_account_only_passes_units_through(town: Town) -> None:
     town.earn(town.minji)
     assert town.ok(town.minji, "spend", district="nowon", merchant=town.cafe, amount=500) is None
     assert town.spendable("NW", CONTRACT) == 0
+
+
+def test_work_past_the_cap_is_paid_up_to_the_cap_and_the_rest_recorded(town: Town) -> None:
+    town.mint("NW", town.minji, NW_CAP - 1_000)  # room for 1,000 NW: 85 minutes at 700 an hour
+    request = town.post(slots=1)
+    assert town.apply(town.minji, request, ask=600).ok  # paid at her ask, not the offer of 700
+    town.to_deadline(request)
+    town.ok(town.minji, "select", request=request)
+    town.work(request, town.minji, town.welfare_manager, hours=3)
+    args = {"request": request, "volunteer": town.minji}
+
+    # Asked before confirming: what 180 minutes would pay, and how much is over the cap.
+    assert town.query("payout", **args) == {
+        "request": request, "volunteer": town.minji, "most_minutes": 180, "minutes": 180,
+        "rate_per_hour": 600, "credited_minutes": 100, "uncredited_minutes": 80,
+        "credits": 1_000, "currency": "NW", "cap": NW_CAP, "room": 1_000}
+    assert town.query("payout", **args, minutes=60)["uncredited_minutes"] == 0
+
+    number = town.ok(town.welfare_manager, "confirm", **args, minutes=180, rating=5)
+    assert town.spendable("NW", town.minji) == NW_CAP
+    certificate = town.query("certificate", certificate=number)
+    assert (certificate["minutes"], certificate["credits"], certificate["uncredited_minutes"]) == (
+        180, 1_000, 80)
+    activity = town.query("activity", **args)
+    assert (activity["credits"], activity["uncredited_minutes"]) == (1_000, 80)
+    assert town.query("profile", volunteer=town.minji)["minutes"] == 180  # all of it volunteered
+
+
+def test_a_volunteer_at_the_cap_is_verified_without_pay(town: Town) -> None:
+    town.mint("NW", town.minji, NW_CAP)
+    number = town.earn(town.minji, hours=1)
+    certificate = town.query("certificate", certificate=number)
+    assert (certificate["credits"], certificate["uncredited_minutes"]) == (0, 60)

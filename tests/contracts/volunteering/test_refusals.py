@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from civicledger.core.block import Receipt
+from civicledger.core.errors import ContractRejection
 from tests.contracts.volunteering.town import CONTRACT, DAY_MS, HOUR_MS, NW_CAP, Town, make_town
 
 
@@ -232,17 +233,21 @@ def test_minting_needs_a_manager_and_a_check_out(town: Town) -> None:
     refused(town, "not_checked_out", town.welfare_manager, "confirm", **args)
 
 
-def test_minting_above_the_cap_is_refused(town: Town) -> None:
-    town.mint("NW", town.minji, NW_CAP - 1_000)
+def test_payout_refusals(town: Town) -> None:
     request = selected(town)
+    args = {"request": request, "volunteer": town.minji}
+    before = dict(town.box.state.entries)
+    with pytest.raises(ContractRejection) as caught:
+        town.query("payout", **args)
+    assert caught.value.code == "not_checked_out"
     town.work(request, town.minji, town.welfare_manager, hours=2)
-    refused(town, "over_cap", town.welfare_manager, "confirm", request=request,
-            volunteer=town.minji, minutes=120, rating=5)
-    # Once she has spent some, the same confirmation fits under the cap.
-    assert town.call(town.minji, "spend", district="nowon", merchant=town.cafe, amount=400).ok
-    assert town.call(town.welfare_manager, "confirm", request=request, volunteer=town.minji,
-                     minutes=120, rating=5).ok
-    assert town.spendable("NW", town.minji) == NW_CAP
+    with pytest.raises(ContractRejection) as caught:
+        town.query("payout", **args, minutes=121)
+    assert caught.value.code == "too_many_minutes"
+    with pytest.raises(ContractRejection) as caught:
+        town.query("payout", request=request, volunteer=town.junho)
+    assert caught.value.code == "not_assigned"
+    assert before != town.box.state.entries  # the work itself was recorded
 
 
 def test_reject_contest_resolve_refusals(town: Town) -> None:

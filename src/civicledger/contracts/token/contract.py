@@ -16,6 +16,9 @@ Two ways to hold units, chosen by the currency's policy:
   oldest spendable lots first and moves them with their expiry intact,
   splitting the last one; expired lots stay (and count in the supply) until
   ``sweep_expired`` burns them.
+* an exchange never lengthens a unit's life: what each lot given buys expires
+  with that lot, or at the target's validity from now if that is earlier; an
+  expiring currency is not exchanged into a never-expiring one (``would_outlive``).
 
 Rules worth knowing:
 
@@ -95,6 +98,29 @@ def _invalid(message: str) -> UnknownCall:
 
 def _bad_genesis(where: str, message: str) -> UnknownCall:
     return UnknownCall(f"genesis token.{where}: {message}", code="invalid_genesis")
+
+
+def _exchanged(taken: Lots, rate: Rate, target: Currency, now_ms: int) -> Lots:
+    """The lots an exchange gives for the lots ``taken``, oldest first: what each source lot
+    buys keeps that lot's expiry, or the target's validity from now if that ends earlier, so
+    an exchange never lengthens a unit's life. Cumulative rounding: the parts add up to
+    ``rate.apply`` of the whole, as a single exchange of the sum would."""
+    cap = None if target.validity_ms is None else now_ms + target.validity_ms
+    out: list[tuple[int | None, int]] = []
+    given = bought = 0
+    for expiry, units in taken:
+        given += units
+        part = rate.apply(given) - bought
+        bought += part
+        if not part:
+            continue
+        # A never-expiring source (None) into an expiring target gets the target's validity.
+        lot = cap if expiry is None else expiry if cap is None else min(expiry, cap)
+        if out and out[-1][0] == lot:  # lots come oldest first, so equal expiries are adjacent
+            out[-1] = (lot, out[-1][1] + part)
+        else:
+            out.append((lot, part))
+    return tuple(out)
 
 
 class Token(Contract):
@@ -248,7 +274,9 @@ class Token(Contract):
     @method
     def exchange(self, from_currency: Symbol, to_currency: Symbol, amount: Amount) -> int:
         """Burn ``amount`` of one currency and receive ``floor(amount*num/den)`` of another
-        at the governed rate; returns the amount received."""
+        at the governed rate; returns the amount received. The units received expire when
+        the ones given would have, or at the target's validity from now if that is earlier;
+        an expiring currency cannot be exchanged into a never-expiring one."""
         if from_currency == to_currency:
             raise _invalid("exchange needs two different currencies")
         source = self._currency(from_currency)
@@ -263,10 +291,16 @@ class Token(Contract):
                 f"{amount} {from_currency} buys no {to_currency}; exchange at least "
                 f"{rate.minimum()}", code="exchange_too_small",
             )
+        if source.expires and not target.expires:
+            raise Conflict(
+                f"{from_currency} expires and {to_currency} does not: exchanging would make "
+                f"expiring units last forever", code="would_outlive",
+            )
         account = self.ctx.sender
-        self._debit(from_currency, source, account, amount)
+        taken = self._debit(from_currency, source, account, amount)
         self.supplies[from_currency] = self.supplies[from_currency] - amount
-        self._mint_units(to_currency, target, account, received, announce=False)
+        self._issue(to_currency, target, account, received, _exchanged(taken, rate, target,
+                                                                       self.ctx.env.time_ms))
         self.emit(self.Exchanged, account=account, from_currency=from_currency,
                   to_currency=to_currency, amount_in=amount, amount_out=received)
         return received
@@ -323,6 +357,12 @@ class Token(Contract):
             else:
                 expired += units
         return {"spendable": spendable, "expired": expired, "lots": lots}
+
+    @query
+    def room(self, currency: Symbol, account: Address) -> int | None:
+        """How many more units ``account`` may receive under the cap now; None for no cap
+        (an uncapped currency, or the account of a contract)."""
+        return self._room(currency, self._currency(currency), account)
 
     @query
     def supply(self, currency: Symbol) -> int:
@@ -389,8 +429,14 @@ class Token(Contract):
 
     # -- helpers: moving units ---------------------------------------------------
 
-    def _mint_units(self, symbol: str, record: Currency, to: bytes, amount: int, *,
-                    announce: bool = True) -> None:
+    def _mint_units(self, symbol: str, record: Currency, to: bytes, amount: int) -> None:
+        """Create ``amount`` units in one lot that lives the currency's validity from now."""
+        expiry = None if record.validity_ms is None else self.ctx.env.time_ms + record.validity_ms
+        self._issue(symbol, record, to, amount, ((expiry, amount),))
+        self.emit(self.Minted, currency=symbol, to=to, amount=amount)
+
+    def _issue(self, symbol: str, record: Currency, to: bytes, amount: int, lots: Lots) -> None:
+        """Add ``lots`` (``amount`` units in all) to ``to`` and to the supply, within its limits."""
         supply = self.supplies.get(symbol, 0) + amount
         if supply > MAX_AMOUNT:
             raise LimitExceeded(f"{symbol} supply would pass {MAX_AMOUNT}", code="supply_overflow")
@@ -399,11 +445,8 @@ class Token(Contract):
                 f"{symbol} supply would be {supply}, over its maximum {record.max_supply}",
                 code="over_max_supply",
             )
-        expiry = None if record.validity_ms is None else self.ctx.env.time_ms + record.validity_ms
-        self._credit(symbol, record, to, ((expiry, amount),))
+        self._credit(symbol, record, to, lots)
         self.supplies[symbol] = supply
-        if announce:
-            self.emit(self.Minted, currency=symbol, to=to, amount=amount)
 
     def _debit(self, symbol: str, record: Currency, account: bytes, amount: int) -> Lots:
         """Take ``amount`` spendable units from ``account``, oldest lots first."""
@@ -437,24 +480,28 @@ class Token(Contract):
                 self.lots[symbol, account, expiry] = units - take
         return tuple((expiry, take) for expiry, _, take in plan)
 
+    def _room(self, symbol: str, record: Currency, account: bytes) -> int | None:
+        """Units ``account`` may still receive: the cap less its unexpired units (None: no cap)."""
+        if record.cap is None or self._is_contract(account):
+            return None
+        if not record.expires:
+            held = self.balances.get((symbol, account), 0)
+        else:
+            now = self.ctx.env.time_ms
+            held = sum(units for (_, _, expiry), units in self.lots.scan(symbol, account)
+                       if expiry > now)
+        return max(0, record.cap - held)
+
     def _credit(self, symbol: str, record: Currency, account: bytes, lots: Lots) -> None:
         """Give ``lots`` to ``account``, within the currency's cap."""
         incoming = sum(units for _, units in lots)
-        capped = record.cap is not None and not self._is_contract(account)
+        room = self._room(symbol, record, account)
+        if room is not None and incoming > room:
+            raise self._over_cap(symbol, record, record.cap - room + incoming)
         if not record.expires:
             key = (symbol, account)
-            held = self.balances.get(key, 0) + incoming
-            if capped and held > record.cap:
-                raise self._over_cap(symbol, record, held)
-            self.balances[key] = held
+            self.balances[key] = self.balances.get(key, 0) + incoming
             return
-        if capped:
-            now = self.ctx.env.time_ms
-            held = incoming + sum(
-                units for (_, _, expiry), units in self.lots.scan(symbol, account) if expiry > now
-            )
-            if held > record.cap:
-                raise self._over_cap(symbol, record, held)
         for expiry, units in lots:
             key = (symbol, account, expiry)
             self.lots[key] = self.lots.get(key, 0) + units
@@ -467,6 +514,7 @@ class Token(Contract):
 
     @staticmethod
     def _over_cap(symbol: str, record: Currency, held: int) -> Rejection:
+        assert record.cap is not None
         return LimitExceeded(
             f"the recipient would hold {held} {symbol}, over the cap of {record.cap}",
             code="over_cap",

@@ -18,8 +18,11 @@ The flow, as the third source paper describes it:
 4. Check-in and check-out are co-signed by the volunteer and a manager. A
    manager then confirms the minutes and rates the volunteer (1–5, tags); only
    then are credits minted: ``rate × minutes ÷ 60`` of the district's coin, to
-   the volunteer, within the coin's cap and validity (the token contract's
-   rules). A rejected volunteer may contest; an admin of the district decides.
+   the volunteer, at the volunteer's own ask (not the posted offer), within the
+   coin's validity. Minutes whose pay would pass the volunteer's cap are
+   verified but not paid: the certificate records them as uncredited, and the
+   ``payout`` query tells both sides beforehand. A rejected volunteer may
+   contest; an admin of the district decides.
 5. Each verified activity yields a certificate whose digest anyone can check.
 6. Volunteers spend credits at merchants (accounts holding ``merchant`` in the
    district's org), donate them to anyone, or exchange them at governed rates;
@@ -147,7 +150,7 @@ class Volunteering(Contract):
     Verified = EventSpec(
         "Verified",
         ("request", "volunteer", "minutes", "credits", "currency", "rating", "certificate",
-         "digest"),
+         "digest", "uncredited_minutes"),
         topics=("volunteer",),
     )
     Rejected = EventSpec("Rejected", ("request", "volunteer", "manager", "reason"),
@@ -368,13 +371,13 @@ class Volunteering(Contract):
                 tags: Tags = ()) -> int:
         """Confirm ``minutes`` of work (at most those between check-in and check-out) and rate
         the volunteer 1–5 with up to three tags (by a manager of the organisation); mints
-        ``rate × minutes ÷ 60`` of the district's coin to the volunteer and issues a
-        certificate. Returns the certificate id."""
+        ``rate × minutes ÷ 60`` of the district's coin to the volunteer, up to the cap (see
+        ``payout``), and issues a certificate. Returns the certificate id."""
         record, activity = self._activity(request, volunteer)
         self._require_manager(record.org, self.ctx.sender)
         self._require_other(volunteer, self.ctx.sender)
         self._expect(activity, ActivityStatus.CHECKED_OUT, "not_checked_out")
-        most = min(activity.worked_minutes, record.window_minutes)
+        most = self._most_minutes(record, activity)
         if minutes > most:
             raise LimitExceeded(f"at most {most} minutes can be confirmed", code="too_many_minutes")
         return self._verify(request, record, volunteer, activity, minutes, rating, tags,
@@ -421,8 +424,7 @@ class Volunteering(Contract):
         if not in_favour:
             self.activities[request, volunteer] = activity.replace(status=ActivityStatus.DISMISSED)
             return 0
-        most = activity.worked_minutes if activity.check_out_ms else record.window_minutes
-        most = min(most, record.window_minutes)
+        most = self._most_minutes(record, activity)
         if not 1 <= minutes <= most:
             raise LimitExceeded(f"between 1 and {most} minutes can be verified",
                                 code="too_many_minutes")
@@ -470,8 +472,9 @@ class Volunteering(Contract):
 
     @method
     def exchange(self, from_currency: Symbol, to_currency: Symbol, amount: Amount) -> int:
-        """Exchange ``amount`` of a district coin for another district's coin or the city token
-        at the rate governance set; returns the amount received."""
+        """Exchange ``amount`` of a district coin for another district's coin at the rate
+        governance set; returns the amount received. The credits received expire no later
+        than those given (token's rule), so a never-expiring currency is refused."""
         district = self._coin_district(from_currency)
         self.ctx.query("token", "rate", from_currency=from_currency, to_currency=to_currency)
         volunteer = self.ctx.origin
@@ -558,6 +561,32 @@ class Volunteering(Contract):
         return [self._describe_activity(request_id, volunteer, self.activities[request_id, volunteer])
                 for (_, request_id), _ in self.volunteer_activities.scan(volunteer, after=(after,),
                                                                          limit=limit)]
+
+    @query
+    def payout(self, request: RequestId, volunteer: Address, minutes: Minutes = 0) -> dict[str, Any]:
+        """What verifying ``minutes`` (0: the most that can be verified) of a checked-out or
+        contested activity would pay now: ``most_minutes``, the agreed ``rate_per_hour`` (the
+        volunteer's ask), ``credits`` for the ``credited_minutes``, the ``uncredited_minutes``
+        whose pay would pass the cap, and the ``cap`` and ``room`` left under it (None: no
+        cap). Credits are paid for whole minutes."""
+        record, activity = self._activity(request, volunteer)
+        if activity.status not in (ActivityStatus.CHECKED_OUT, ActivityStatus.DISPUTED):
+            raise Conflict(f"the activity is {activity.status}, not checked out or contested",
+                           code="not_checked_out")
+        most = self._most_minutes(record, activity)
+        minutes = minutes or most
+        if minutes > most:
+            raise LimitExceeded(f"at most {most} minutes can be verified", code="too_many_minutes")
+        district = self._district(record.district)
+        coin = self.ctx.query("token", "currency", symbol=district.currency)
+        credited, credits = self._payable(district.currency, volunteer, activity.rate_per_hour,
+                                          minutes)
+        return {"request": request, "volunteer": volunteer, "most_minutes": most,
+                "minutes": minutes, "rate_per_hour": activity.rate_per_hour,
+                "credited_minutes": credited, "uncredited_minutes": minutes - credited,
+                "credits": credits, "currency": district.currency, "cap": coin["cap"],
+                "room": self.ctx.query("token", "room", currency=district.currency,
+                                       account=volunteer)}
 
     @query
     def certificate(self, certificate: CertificateId) -> dict[str, Any]:
@@ -785,22 +814,42 @@ class Volunteering(Contract):
                 profile.rating_sum, profile.rating_count))
         return bids
 
+    @staticmethod
+    def _most_minutes(record: Request, activity: Activity) -> int:
+        """The most minutes that can be verified: those worked (or, with no check-out, the
+        window's), never more than the window's."""
+        worked = activity.worked_minutes if activity.check_out_ms else record.window_minutes
+        return min(worked, record.window_minutes)
+
+    def _payable(self, currency: str, volunteer: bytes, rate_per_hour: int,
+                 minutes: int) -> tuple[int, int]:
+        """(minutes credited, credits): ``rate × minutes ÷ 60``, or, if that would pass the
+        volunteer's cap, the most whole minutes whose pay fits under it."""
+        room = self.ctx.query("token", "room", currency=currency, account=volunteer)
+        credited = minutes
+        if room is not None and rate_per_hour * minutes // 60 > room:
+            # The largest m with rate × m ÷ 60 ≤ room, i.e. rate × m < (room + 1) × 60.
+            credited = min(minutes, ((room + 1) * 60 - 1) // rate_per_hour)
+        return credited, rate_per_hour * credited // 60
+
     def _verify(self, request: int, record: Request, volunteer: bytes, activity: Activity,
                 minutes: int, rating: int, tags: tuple[str, ...], work_date_ms: int) -> int:
         district = self._district(record.district)
-        credits = activity.rate_per_hour * minutes // 60
+        credited, credits = self._payable(district.currency, volunteer, activity.rate_per_hour,
+                                          minutes)
+        uncredited = minutes - credited
         if credits:
             self.ctx.call("token", "mint", currency=district.currency, to=volunteer, amount=credits)
         number = self.next_certificate
         self.next_certificate = number + 1
         certificate = Certificate(volunteer, request, record.org, record.district, record.task,
                                   record.place, minutes, work_date_ms, self.ctx.env.time_ms,
-                                  credits, district.currency)
+                                  credits, district.currency, uncredited)
         self.certificates[number] = certificate
         self.volunteer_certificates[volunteer, number] = True
         self.activities[request, volunteer] = activity.replace(
             status=ActivityStatus.VERIFIED, minutes=minutes, rating=rating, tags=tags,
-            credits=credits, certificate=number)
+            credits=credits, certificate=number, uncredited_minutes=uncredited)
         profile = self.profiles.get(volunteer) or Profile()
         self.profiles[volunteer] = profile.replace(
             minutes=profile.minutes + minutes, activities=profile.activities + 1,
@@ -816,7 +865,7 @@ class Volunteering(Contract):
         self._count_org(record.org, activities_verified=1, minutes=minutes)
         self.emit(self.Verified, request=request, volunteer=volunteer, minutes=minutes,
                   credits=credits, currency=district.currency, rating=rating, certificate=number,
-                  digest=certificate_digest(certificate))
+                  digest=certificate_digest(certificate), uncredited_minutes=uncredited)
         return number
 
     def _move(self, currency: str, payer: bytes, to: bytes, amount: int, memo: str) -> None:

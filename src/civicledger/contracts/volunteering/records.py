@@ -189,6 +189,8 @@ class Activity(Record):
     certificate: int = 0
     note: str = ""
     """The rejection or contest reason word."""
+    uncredited_minutes: int = 0
+    """Verified minutes left unpaid because of the volunteer's cap (see ``Certificate``)."""
 
     @property
     def worked_minutes(self) -> int:
@@ -211,6 +213,9 @@ class Certificate(Record):
     issued_ms: int
     credits: int
     currency: str
+    uncredited_minutes: int = 0
+    """Verified minutes that earned no credits: paying them would have passed the volunteer's
+    cap. Every minute counts as volunteering; only ``minutes - uncredited_minutes`` are paid."""
 
     def describe(self, number: int, digest: bytes) -> dict[str, Any]:
         fields = {name: getattr(self, name) for name in self.__dataclass_fields__}

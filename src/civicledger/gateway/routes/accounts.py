@@ -13,14 +13,16 @@ from civicledger.node.node import MAX_HISTORY_PAGE
 
 router = APIRouter(tags=["accounts"], dependencies=[Depends(rate_limited)])
 
-Account = Annotated[str, Path(description="A civ1… address")]
+Account = Annotated[str, Path(description="A civ1… address", pattern=models.ACCOUNT_PATTERN)]
 
 
 @router.get("/accounts/{account}/balances", response_model=models.BalancesView)
 def balances(request: Request, account: Account) -> models.BalancesView:
-    """What the account holds in each currency: spendable now, and expired (not spendable)."""
-    rows = views.balances(gateway_of(request).node, parse_address(account))
-    return models.BalancesView(account=account, balances=rows)
+    """What the account holds in each currency: spendable now, and expired (not spendable);
+    `as_of_ms` is the time these are for (now, even if the last block is older)."""
+    rows, read = views.balances_as_of(gateway_of(request).node, parse_address(account))
+    return models.BalancesView(account=account, balances=rows, as_of_ms=read.as_of_ms,
+                               height=read.height)
 
 
 def _mentions(data: dict[str, Any], currency: str) -> bool:

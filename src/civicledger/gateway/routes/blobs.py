@@ -52,7 +52,8 @@ async def upload(request: Request) -> models.BlobRef:
 @router.get(BLOBS_PATH + "/{sha256}", response_class=Response,
             responses={200: {"content": {"image/*": {}}, "description": "The blob's bytes"}})
 def download(request: Request,
-             sha256: Annotated[str, Path(description="The blob's SHA-256, 64 hex digits")]) -> Response:
+             sha256: Annotated[str, Path(description="The blob's SHA-256, 64 hex digits",
+                                         pattern=models.HEX32_PATTERN)]) -> Response:
     """A kept blob by its hash; check it by hashing what you receive."""
     data = _store(request).get(parse_hex32(sha256, "sha256"))
     if data is None:

@@ -47,7 +47,8 @@ def recent(
 
 @router.get("/blocks/{ref}", response_model=models.BlockView)
 def block(request: Request,
-          ref: Annotated[str, Path(description="A height, or a block hash (64 hex digits)")]
+          ref: Annotated[str, Path(description="A height, or a block hash (64 hex digits)",
+                                    pattern=models.BLOCK_REF_PATTERN)]
           ) -> models.BlockView:
     """One committed block, by height or hash, with its transactions."""
     store = gateway_of(request).node.store

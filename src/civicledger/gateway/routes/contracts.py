@@ -17,6 +17,7 @@ from civicledger.core.errors import NotFound
 from civicledger.core.jsonform import from_json, plain
 from civicledger.gateway import models
 from civicledger.gateway.routes import gateway_of, rate_limited
+from civicledger.node.asof import query_as_of
 
 router = APIRouter(tags=["contracts"], dependencies=[Depends(rate_limited)])
 
@@ -70,17 +71,21 @@ def contract(request: Request, contract: Name) -> models.ContractInfo:
              responses={404: {"model": models.ErrorBody}})
 def run_query(request: Request, contract: Name, query: Name,
               body: models.QueryRequest | None = None) -> models.QueryResult:
-    """Run any query of any contract on the latest committed state.
+    """Run any query of any contract on the latest committed state, as of now.
 
     Arguments follow the query's schema (see `GET /v1/contracts/{contract}`): addresses as
-    civ1… text, other bytes as hex, integers as JSON integers.
+    civ1… text, other bytes as hex, integers as JSON integers. The query sees the node's
+    clock as its time (or the last block's, if later), so what expired since the last block
+    shows as expired; `as_of_ms` and `height` say which time and state the answer is for.
     """
     node = gateway_of(request).node
     _, handler = node.registry.handler(contract, query, readonly=True)
     specs = {p.name: p.spec for p in handler.params}
     raw = body.args if body is not None else {}
     args = {k: from_json(specs[k], v, k) if k in specs else v for k, v in raw.items()}
-    return models.QueryResult(result=plain(node.query(contract, query, args)))
+    answer = query_as_of(node.store, node.registry, contract, query, args, node.clock())
+    return models.QueryResult(result=plain(answer.result), as_of_ms=answer.as_of_ms,
+                              height=answer.height)
 
 
 @router.get("/orgs", response_model=list[dict[str, Any]], tags=["governance"])

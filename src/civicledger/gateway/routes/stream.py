@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse
 
 from civicledger.core.errors import UnknownCall
-from civicledger.gateway.events import StreamFilter, parse_position
+from civicledger.gateway.events import FROM_HEIGHT_MARGIN, StreamFilter, parse_position
 from civicledger.gateway.routes import gateway_of, parse_address, rate_limited
 
 router = APIRouter(tags=["events"], dependencies=[Depends(rate_limited)])
@@ -37,7 +37,8 @@ async def events(
 ) -> EventSourceResponse:
     """Committed events as they happen, filtered by contract, event type and account.
 
-    Without `from_height` the stream starts at the next block. Each message's id is its
+    Without `from_height` the stream starts at the next block; a height far past the
+    head is refused (`beyond_head`). Each message's id is its
     position; reconnecting with `Last-Event-ID` resumes right after it. A reader too slow to
     keep up receives `lagged` and should reconnect.
     """
@@ -49,7 +50,12 @@ async def events(
         except ValueError:
             raise UnknownCall("Last-Event-ID must be height:index:n", code="invalid_argument") from None
     wanted = StreamFilter(contract, name, parse_address(account) if account else None, blocks)
-    start = from_height if from_height is not None else gateway.node.head.height + 1
+    head = gateway.node.head.height
+    start = from_height if from_height is not None else head + 1
+    for asked, what in ((start, "from_height"), (after[0] if after else None, "Last-Event-ID")):
+        if asked is not None and asked > head + FROM_HEIGHT_MARGIN:
+            raise UnknownCall(f"{what} {asked} is more than {FROM_HEIGHT_MARGIN} blocks past the "
+                              f"head ({head})", code="beyond_head")
 
     async def frames() -> AsyncIterator[dict[str, Any]]:
         sent = 0

@@ -15,7 +15,8 @@ from civicledger.node.node import find_transaction
 
 router = APIRouter(tags=["transactions"], dependencies=[Depends(rate_limited)])
 
-TxId = Annotated[str, Path(description="Transaction id, 64 hex digits")]
+TxId = Annotated[str, Path(description="Transaction id, 64 hex digits",
+                                pattern=models.HEX32_PATTERN)]
 
 # Well-formed submissions are answered by the lean endpoints (``gateway/lean.py``) before
 # they reach these routes; these serve the rest and define the documented schema. Both

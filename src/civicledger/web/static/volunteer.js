@@ -48,7 +48,7 @@ new MutationObserver((changes) => {
 /** contracts/volunteering: digest("civicledger/volunteer-certificate", encode(record fields)). */
 export async function certificateDigest(c) {
   const fields = [fromHex(c.volunteer_hex), c.request, c.org, c.district, c.task, c.place, c.minutes,
-    c.work_date_ms, c.issued_ms, c.credits, c.currency];
+    c.work_date_ms, c.issued_ms, c.credits, c.currency, c.uncredited_minutes];
   return digest(CERTIFICATE_TAG, encode(fields.map((v) => (typeof v === "number" ? BigInt(v) : v))));
 }
 
