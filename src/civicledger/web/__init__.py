@@ -17,8 +17,8 @@ STATIC_DIR = Path(__file__).with_name("static")
 
 def install(app: FastAPI) -> None:
     """Serve the portal's pages and static files from ``app``."""
-    from civicledger.web import console, pages, service_console, services, volunteer
+    from civicledger.web import console, docs, pages, service_console, services, volunteer
 
-    for area in (pages, services, volunteer, console, service_console):
+    for area in (pages, services, volunteer, console, service_console, docs):
         app.include_router(area.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
