@@ -75,6 +75,11 @@ def not_found(request: Request, what: str, detail: str = "") -> Response:
     return render(request, "not_found.html", {"what": what, "detail": detail}, status=404)
 
 
+def no_page(request: Request) -> Response:
+    """The portal's 404 page, in the reader's language, for a path that names no page."""
+    return render(request, "not_found.html", {"what": request.url.path, "no_page": True}, status=404)
+
+
 def node_of(request: Request) -> Node:
     return gateway_of(request).node
 
