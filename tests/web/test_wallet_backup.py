@@ -179,7 +179,7 @@ def test_a_key_file_sealed_in_python_imports_and_signs_in_the_browser(page, serv
         assert page.locator("#backup-imported").is_visible()
         assert stored(page) == kept(address, "imported")
         page.wait_for_function(
-            "document.querySelector('#wallet-balances td[data-currency=CIV]')?.textContent === '50'")
+            "() => document.querySelector('#wallet-balances td[data-currency=CIV]')?.textContent === '50'")
 
         friend = Wallet.create()
         page.goto(server.url + "/wallet/send")

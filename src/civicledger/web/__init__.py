@@ -26,7 +26,7 @@ def install(app: FastAPI) -> None:
     error back to them.
     """
     from civicledger.gateway.app import API_PREFIX
-    from civicledger.web import console, docs, pages, service_console, services, volunteer
+    from civicledger.web import console, docs, pages, security, service_console, services, volunteer
     from civicledger.web.render import no_page
 
     for area in (pages, services, volunteer, console, service_console, docs):
@@ -47,3 +47,4 @@ def install(app: FastAPI) -> None:
         return await api_error(request, error)
 
     app.add_exception_handler(HTTPException, portal_404)
+    security.install(app)
