@@ -112,11 +112,11 @@ def post_volunteer_request(page, node_server, task: str, *, place: str, skills: 
     return row.get_attribute("data-request")
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot as a test artefact and return its path."""
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot (of the whole page, or of the viewport) as a test artefact; its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     print(f"screenshot: {path}")
     return path
 

@@ -189,7 +189,7 @@ def test_a_citizen_creates_a_wallet_is_funded_and_sends_from_the_browser(page, s
     page.fill("#new-passphrase-again", "a long enough passphrase")
     page.click("#create-wallet")
     address = page.locator("#wallet-address")
-    page.wait_for_function("document.getElementById('wallet-address').textContent.startsWith('civ1')")
+    page.wait_for_function("() => document.getElementById('wallet-address').textContent.startsWith('civ1')")
     mine = address.inner_text()
     page.wait_for_selector('#wallet-balances td[data-currency="CIV"]')
     assert balance_cell(page, "CIV") == "0"
@@ -207,7 +207,7 @@ def test_a_citizen_creates_a_wallet_is_funded_and_sends_from_the_browser(page, s
         assert client.call(minji, "token", "transfer", currency="CIV", to=mine, amount=100).ok
         friend = Wallet.create()
         page.click("#refresh-balances")
-        page.wait_for_function("document.querySelector('#wallet-balances td[data-currency=CIV]')"
+        page.wait_for_function("() => document.querySelector('#wallet-balances td[data-currency=CIV]')"
                                ".textContent === '100'")
         screenshot(page, "wallet-phone")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "fits a phone"

@@ -35,7 +35,7 @@ def test_explorer_pages_show_a_committed_transfer(api, accounts):
     block = api.get(f"/blocks/{height}?lang=en")
     assert block.status_code == 200 and f"Block #{height}" in block.text and tx_id in block.text
     page = api.get(f"/tx/{tx_id}")
-    assert page.status_code == 200 and "token.transfer" in page.text
+    assert page.status_code == 200 and '<span class="call">token.<wbr>transfer</span>' in page.text
     assert f'data-tx-id="{tx_id}"' in page.text, "the proof is checked in the browser from this id"
     account = to_text(accounts.address(2))
     shown = api.get(f"/address/{account}?lang=en")

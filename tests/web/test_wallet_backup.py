@@ -3,13 +3,12 @@
 A wallet made in Chromium comes with a passphrase-sealed backup that Python opens; a key file
 sealed in Python (or a demo operator's CLI key file) imports into the browser and signs there;
 bad files and wrong passphrases are refused in plain words with the wallet left as it was;
-replacing a wallet asks first; a wallet made before backups is told how to move to one. The
-vendored Argon2id and secretbox files are pinned by the checksums their README lists.
+replacing a wallet asks first; a wallet made before backups is told how to move to one. (The
+vendored Argon2id and secretbox files are pinned in test_vendored.py.)
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -26,28 +25,11 @@ from civicledger.web.i18n import LANGUAGES, catalogue
 from tests.web.conftest import PHONE, demo_wallet, screenshot, use_key
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "civicledger" / "web" / "static"
-VENDOR = STATIC / "vendor"
 PASSPHRASE = "봄날 한강 자전거 세 바퀴"
 FAST = {"opslimit": argon2id.OPSLIMIT_INTERACTIVE, "memlimit": argon2id.MEMLIMIT_INTERACTIVE}
 
 
 # -- without a browser ---------------------------------------------------------------------------
-
-
-def vendored() -> dict[str, str]:
-    """File → SHA-256, as static/vendor/README.md lists them."""
-    row = re.compile(r"^\| `([^`]+)` \|[^\n]*\| `([0-9a-f]{64})` \|$", re.M)
-    return dict(row.findall((VENDOR / "README.md").read_text()))
-
-
-def test_vendored_files_are_the_ones_their_readme_lists():
-    listed = vendored()
-    assert set(listed) == {"hash-wasm/argon2.umd.min.js", "hash-wasm/LICENSE",
-                           "tweetnacl/nacl-fast.min.js", "tweetnacl/LICENSE"}
-    present = {str(p.relative_to(VENDOR)) for p in VENDOR.rglob("*") if p.is_file() and p.name != "README.md"}
-    assert present == set(listed), "every vendored file is listed, and every listed file is there"
-    for name, digest in listed.items():
-        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, f"{name} changed"
 
 
 def test_every_key_file_error_has_a_text():
@@ -197,7 +179,7 @@ def test_a_key_file_sealed_in_python_imports_and_signs_in_the_browser(page, serv
         assert page.locator("#backup-imported").is_visible()
         assert stored(page) == kept(address, "imported")
         page.wait_for_function(
-            "document.querySelector('#wallet-balances td[data-currency=CIV]')?.textContent === '50'")
+            "() => document.querySelector('#wallet-balances td[data-currency=CIV]')?.textContent === '50'")
 
         friend = Wallet.create()
         page.goto(server.url + "/wallet/send")

@@ -146,7 +146,7 @@ def create_app(node: Node, config: GatewayConfig | None = None, *,
     node.on_commit(gateway.metrics.on_commit)
     app = GatewayApp(
         title="CivicLedger gateway", version=__version__, description=DESCRIPTION,
-        docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json",  # docs: web/docs.py
         responses={
             400: {"model": ErrorBody, "description": "Refused: malformed, unsigned, expired, …"},
             403: {"model": ErrorBody, "description": "The signers lack a needed role"},

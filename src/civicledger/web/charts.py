@@ -45,12 +45,45 @@ AXIS_LABEL = 18
 LEGEND = 22
 SLOT = 24
 """Width given to each label (a day), shared by its series' columns."""
+AXIS_FONT = 12
+"""The axis labels' font size (``svg.timeline`` in style.css), in the chart's units."""
+CHAR_WIDTH = 0.65
+"""A generous width of one axis character, in ems (digits are 0.55–0.64 em in common fonts)."""
+AXIS_GAP = 4
+
+
+def axis_labels(ticks: Sequence[str], slot: int = SLOT) -> list[tuple[int, int, str]]:
+    """Where each axis label goes, as (slot, x, text-anchor), leaving out labels that would touch.
+
+    A label sits centred under its slot, moved inwards at either end so that it stays inside the
+    chart. Labels naming a month (``11/19``, ``12/1``) are placed first, then the others from the
+    left, each only where it keeps ``AXIS_GAP`` from every label already placed.
+    """
+    width = len(ticks) * slot
+    placed: list[tuple[int, float, float]] = []  # (slot, left, right)
+    order = sorted(range(len(ticks)), key=lambda i: ("/" not in ticks[i], i))
+    for i in order:
+        wide = len(ticks[i]) * CHAR_WIDTH * AXIS_FONT
+        left = min(max(0.0, i * slot + slot / 2 - wide / 2), width - wide)
+        if all(left >= right + AXIS_GAP or left + wide + AXIS_GAP <= other for _, other, right in placed):
+            placed.append((i, left, left + wide))
+    out = []
+    for i, left, right in sorted(placed):
+        centre = i * slot + slot // 2
+        if left <= 0:
+            out.append((i, 0, "start"))
+        elif right >= width:
+            out.append((i, width, "end"))
+        else:
+            out.append((i, centre, "middle"))
+    return out
 
 
 def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], title: str,
             ticks: Sequence[str] | None = None) -> Markup:
     """Vertical columns over ``labels`` (e.g. days), one per series in each slot, with a legend;
-    ``ticks``: shorter texts for the axis (the description keeps the full labels).
+    ``ticks``: shorter texts for the axis (the description keeps the full labels); where they
+    would touch, some are left out (``axis_labels``).
 
     Series are told apart by pattern class (``series-0``, ``series-1``…) and by their order in
     each slot; the description lists every value, so nothing depends on seeing colour.
@@ -72,9 +105,10 @@ def columns(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], 
             x, y = left + n * column, LEGEND + COLUMN_AREA - tall
             parts.append(f'<rect class="series-{n}" x="{x}" y="{y}" width="{column - 1}" height="{tall}">'
                          f'<title>{escape(label)} {escape(series[n][0])} {value:,}</title></rect>')
-        tick = label if ticks is None else ticks[i]
-        parts.append(f'<text class="axis" x="{i * SLOT + SLOT // 2}" y="{height - 4}" '
-                     f'text-anchor="middle">{escape(tick)}</text>')
+    shown = list(labels) if ticks is None else list(ticks)
+    for i, x, anchor in axis_labels(shown):
+        parts.append(f'<text class="axis" x="{x}" y="{height - 4}" '
+                     f'text-anchor="{anchor}">{escape(shown[i])}</text>')
     description = "; ".join(
         f"{name}: " + ", ".join(f"{label} {value:,}" for label, value in zip(labels, values, strict=True))
         for name, values in series)

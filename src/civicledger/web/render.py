@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from civicledger.core import address as addresses
 from civicledger.core.errors import NotFound
@@ -49,7 +50,13 @@ def short(text: str, keep: int = 10) -> str:
     return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-6:]}"
 
 
+def call_name(contract: str, name: str) -> Markup:
+    """``contract.name`` that a narrow column breaks only after the dot (``.call`` in style.css)."""
+    return Markup('<span class="call">{}.<wbr>{}</span>').format(contract, name)
+
+
 templates.env.filters.update(seoul_time=seoul_time, amount=amount, short=short)
+templates.env.globals.update(call_name=call_name)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -66,6 +73,11 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
 
 def not_found(request: Request, what: str, detail: str = "") -> Response:
     return render(request, "not_found.html", {"what": what, "detail": detail}, status=404)
+
+
+def no_page(request: Request) -> Response:
+    """The portal's 404 page, in the reader's language, for a path that names no page."""
+    return render(request, "not_found.html", {"what": request.url.path, "no_page": True}, status=404)
 
 
 def node_of(request: Request) -> Node:

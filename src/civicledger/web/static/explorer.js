@@ -28,8 +28,8 @@ async function addBlock(block) {
   for (const tx of body.transactions) {
     txs.prepend(el("tr", { class: "fresh" },
       el("td", {}, el("a", { class: "mono", href: `/tx/${tx.tx_id}` }, shortId(tx.tx_id))),
-      el("td", {}, `${tx.contract}.${tx.method}`),
-      el("td", {}, statusCell(tx.status))));
+      el("td", {}, el("span", { class: "call" }, `${tx.contract}.`, el("wbr"), tx.method)),
+      el("td", { class: "status" }, statusCell(tx.status))));
   }
   trim(txs);
 }
