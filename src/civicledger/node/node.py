@@ -33,6 +33,7 @@ from civicledger.core.errors import (
     UnknownCall,
 )
 from civicledger.core.state import Overlay
+from civicledger.node.asof import query_as_of
 from civicledger.node.executor import Genesis, execute_block, execute_genesis
 from civicledger.node.ordering import Orderer, wall_clock_ms
 from civicledger.node.store import CommitBatch, Store
@@ -205,16 +206,21 @@ class Node:
                 continue
             results.append(None)
             admitted.append((len(results) - 1, stx))
-        verdicts = self.verifier.check([stx for _, stx in admitted], remember=True)
-        candidates = [(i, stx) for (i, stx), ok in zip(admitted, verdicts, strict=True) if ok]
-        for (i, _), ok in zip(admitted, verdicts, strict=True):
-            if not ok:
+        # A replay is refused before its signatures are checked: it costs an index lookup, not
+        # a verification, and fills no cache.
+        verdicts = self.verifier.admit([stx for _, stx in admitted], self.store.committed)
+        candidates = []
+        for (i, stx), ok in zip(admitted, verdicts, strict=True):
+            if ok is None:
+                results[i] = Replayed("this transaction was submitted before")
+            elif not ok:
                 results[i] = BadSignature("a signature does not verify")
-        already = self.store.committed(stx.id for _, stx in candidates)
+            else:
+                candidates.append((i, stx))
         ordered: list[txs.SignedTransaction] = []
         with self._lock:
             for i, stx in candidates:
-                if stx.id in already or stx.id in self._waiters:
+                if stx.id in self._waiters:
                     results[i] = Replayed("this transaction was submitted before")
                     continue
                 future: Future[Committed] = Future()
@@ -316,12 +322,11 @@ class Node:
 
     # -- reads ---------------------------------------------------------------------
 
-    def query(self, contract: str, name: str, args: dict[str, Any]) -> Any:
-        """Answer a contract query on the latest committed state."""
-        with self.store.reading():
-            head = self.store.head()
-            assert head is not None
-            return self.registry.read(Overlay(self.store), head.env, contract, name, args)
+    def query(self, contract: str, name: str, args: dict[str, Any], *,
+              as_of_ms: int | None = None) -> Any:
+        """Answer a contract query on the latest committed state, at the head's block time or,
+        for a read-only view of now, at ``as_of_ms`` if that is later (``node.asof``)."""
+        return query_as_of(self.store, self.registry, contract, name, args, as_of_ms).result
 
     def transaction(self, tx_id: bytes) -> TxRecord:
         return find_transaction(self.store, tx_id)
