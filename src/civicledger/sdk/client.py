@@ -27,7 +27,9 @@ from httpx_sse import connect_sse
 from civicledger.core import address as addresses
 from civicledger.core import merkle
 from civicledger.core import tx as txs
+from civicledger.core.attestation import signing_payload
 from civicledger.core.block import BlockHeader
+from civicledger.core.crypto import verify
 from civicledger.core.encoding import decode
 from civicledger.core.errors import CivicError
 from civicledger.core.tx import NONCE_MAX, PartialTransaction, SignedTransaction, Transaction
@@ -74,6 +76,22 @@ class Inclusion:
     block_hash: str
     tx_root: str
     header: BlockHeader
+
+
+@dataclass(frozen=True, slots=True)
+class Attested:
+    """A block header that member peers signed, checked here signature by signature."""
+
+    height: int
+    block_hash: str
+    signers: tuple[str, ...]
+    """The organisations whose valid signature names exactly this header."""
+    quorum: int
+    """How many make the block final (0 on a solo node, whose blocks are final once committed)."""
+
+    @property
+    def final(self) -> bool:
+        return len(self.signers) >= self.quorum
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +337,34 @@ class Client:
             raise ProofError("bad_proof", "the proof is for another block")
         return Inclusion(tx_id, header.height, proof.index, header.hash.hex(),
                          header.tx_root.hex(), header)
+
+    def verify_attested(self, header: BlockHeader, *, peers: Mapping[str, bytes] | None = None,
+                        quorum: int | None = None) -> Attested:
+        """Check which member peers signed ``header`` (e.g. ``verify_inclusion(...).header``),
+        so that no single peer need be trusted; raises ``ProofError`` unless it is final.
+
+        ``peers`` (org → Ed25519 key) and ``quorum``: the peer keys and quorum you trust, such as
+        those of a checkpoint; by default those governance held at the header's height, as this
+        gateway reports them. Each signature is verified here.
+        """
+        data = self._request("GET", f"/blocks/{header.height}/attestations")
+        try:
+            keys = dict(peers) if peers is not None else {
+                org: bytes.fromhex(key) for org, key in data["peers"].items()}
+            needed = quorum if quorum is not None else int(data["quorum"])
+            held = [(a["org"], bytes.fromhex(a["header_hash"]), bytes.fromhex(a["signature"]))
+                    for a in data["attestations"]]
+        except (ValueError, TypeError, KeyError) as error:
+            raise ProofError("bad_attestation", f"the attestations do not parse: {error}") from None
+        payload = signing_payload(header.chain_id, header.height, header.hash)
+        signers = tuple(sorted({org for org, header_hash, signature in held
+                                if header_hash == header.hash and org in keys
+                                and verify(keys[org], payload, signature)}))
+        attested = Attested(header.height, header.hash.hex(), signers, needed)
+        if data["mode"] == "consortium" and not attested.final:
+            raise ProofError("not_final", f"block {header.height} has {len(signers)} valid member "
+                                          f"signatures of the {needed} that make it final")
+        return attested
 
     def upload(self, data: bytes, media_type: str = "application/octet-stream") -> str:
         """Keep an image off the chain on the node; returns the SHA-256 (hex) to put on chain.
