@@ -64,7 +64,7 @@ def test_a_transaction_whose_block_cannot_commit_is_answered_as_a_node_fault(
         unknown = api.get(f"/v1/transactions/{tx_id}")
         assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_transaction"
         later = api.post("/v1/transactions", json={"envelope": b64(transfer(accounts, 3, 2, 1))})
-        assert later.status_code == 503 and later.json()["error"]["code"] == "node_fault"
+        assert later.status_code == 503 and later.json()["error"]["code"] == "store_error"  # the fault's
 
 
 def test_metrics_leave_out_free_space_without_a_data_dir(api):

@@ -6,7 +6,7 @@ alone (size, encoding, signatures, chain id, expiry, contract and method)
 before anything is ordered, and answers every refusal with a stable code.
 """
 
-from civicledger.gateway.app import create_app, gateway_of
+from civicledger.gateway.app import API_PREFIX, create_app, gateway_of
 from civicledger.gateway.config import GatewayConfig
 
-__all__ = ["GatewayConfig", "create_app", "gateway_of"]
+__all__ = ["API_PREFIX", "GatewayConfig", "create_app", "gateway_of"]

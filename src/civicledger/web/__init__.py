@@ -25,7 +25,7 @@ def install(app: FastAPI) -> None:
     Call after the gateway's error handlers are installed: the portal's 404 hands every other
     error back to them.
     """
-    from civicledger.gateway.app import API_PREFIX
+    from civicledger.gateway import API_PREFIX
     from civicledger.web import console, docs, pages, security, service_console, services, volunteer
     from civicledger.web.render import no_page
 

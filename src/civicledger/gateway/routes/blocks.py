@@ -61,7 +61,8 @@ def block(request: Request,
 
 @router.get("/blocks/{ref}/attestations", response_model=models.BlockAttestations)
 def attestations(request: Request,
-                 ref: Annotated[str, Path(description="A height, or a block hash (64 hex digits)")]
+                 ref: Annotated[str, Path(description="A height, or a block hash (64 hex digits)",
+                                          pattern=models.BLOCK_REF_PATTERN)]
                  ) -> models.BlockAttestations:
     """Which member peers signed this block's header, with the peer keys in force at its height.
 
