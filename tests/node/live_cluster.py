@@ -23,7 +23,7 @@ import nats
 from civicledger.cli.cluster import launch_peer, start_cluster, stop_cluster
 from civicledger.core.block import OK
 from civicledger.node.jetstream import LogNames
-from civicledger.node.natsd import Credentials, NatsCluster
+from civicledger.node.natsd import Credentials, NatsCluster, reap
 from civicledger.node.sqlite_store import SqliteStore
 from tests.node.conftest import Accounts
 from tests.node.consortium import ORGS, member_genesis, same_chain, wait_for
@@ -137,7 +137,7 @@ class LiveCluster:
 
     def kill_peer(self, org: str, sig: int = signal.SIGKILL) -> None:
         os.kill(self.peers[org]["pid"], sig)
-        _reap(self.peers[org]["pid"])
+        reap(self.peers[org]["pid"])
 
     def restart_peer(self, org: str) -> None:
         self.peers[org] = launch_peer(self.root, org, self.peers[org]["port"])
@@ -201,21 +201,6 @@ def check_nothing_lost(cluster: LiveCluster, load: Load) -> int:
     finally:
         for store in stores:
             store.close()
-
-
-def _reap(pid: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            waited, _ = os.waitpid(pid, os.WNOHANG)
-            if waited == pid:
-                return
-        except ChildProcessError:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-        time.sleep(0.02)
 
 
 @contextmanager

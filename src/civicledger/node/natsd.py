@@ -196,7 +196,7 @@ class NatsCluster:
         pid = self.pid(name)
         os.kill(pid, sig)
         if sig in (signal.SIGKILL, signal.SIGTERM):
-            _reap(pid)
+            reap(pid)
             self.processes.pop(name, None)
             self._save_pids(dropped=name)
 
@@ -230,7 +230,7 @@ def stop_recorded(pids_file: Path) -> list[int]:
             time.sleep(0.05)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
-            _reap(pid)
+            reap(pid)
     pids_file.unlink(missing_ok=True)
     return stopped
 
@@ -263,7 +263,8 @@ def exited(pid: int) -> bool:
     return not _alive(pid)
 
 
-def _reap(pid: int, timeout: float = 10) -> None:
+def reap(pid: int, timeout: float = 10) -> None:
+    """Wait (up to ``timeout`` s) until ``pid`` has ended; a child of ours is reaped."""
     deadline = time.monotonic() + timeout
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
