@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 
 import pytest
 
@@ -211,3 +212,22 @@ def test_a_stopped_peer_leaves_no_event_loop_running(consortium):
     peer = consortium.open("city")
     consortium.stop("city")
     assert not peer.link.loop.is_running()
+
+
+@pytest.mark.slow
+def test_a_peer_that_joins_after_ten_thousand_blocks_catches_up_and_matches(consortium):
+    """One transaction per block: 10,000 blocks in the log before the third member starts."""
+    for org in ("city", "nowon"):
+        consortium.open(org, max_txs=1, block_ms=1)
+    futures = []
+    for _ in range(20):
+        futures += consortium.submit("city", consortium.envelopes(500))
+    answers = settled(futures, timeout=600)
+    top = max(a.height for a in answers)
+    assert top >= 10_000
+    started = time.monotonic()
+    gangseo = consortium.open("gangseo", propose=False)
+    wait_for(lambda: gangseo.node.head.height >= top, 600, "gangseo to replay the log")
+    print(f"\ngangseo replayed {top} blocks from the log in {time.monotonic() - started:.1f} s")
+    assert same_chain(p.node.store for p in consortium.peers.values()) >= top
+    wait_for(lambda: gangseo.node.final_height >= top, 60, "gangseo to see the quorum's signatures")

@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -36,6 +38,7 @@ from civicledger.gateway.config import GatewayConfig
 from civicledger.gateway.server import DEFAULT_HOST, server
 from civicledger.node.blobs import BlobStore
 from civicledger.node.executor import Genesis
+from civicledger.node.jetstream import LogNames, NatsLink, Proposer, ensure_streams
 from civicledger.node.natsd import Credentials, NatsCluster, exited, spawn, stop_recorded
 from civicledger.node.node import initialise
 from civicledger.node.ordering import wall_clock_ms
@@ -78,7 +81,8 @@ def peer() -> None:
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--port", default=FIRST_PORT, show_default=True)
 @click.option("--propose/--no-propose", default=True, show_default=True,
-              help="Take the proposer lease when it is free.")
+              help="Run a proposer beside the peer (its own process, `civic peer propose`), "
+                   "which takes the proposer lease when it is free.")
 @click.option("--block-txs", default=2000, show_default=True, help="Cut a batch at this many txs.")
 @click.option("--block-ms", default=20, show_default=True, help="...or after this many ms.")
 @click.option("--replicas", default=3, show_default=True, help="JetStream replicas of the log.")
@@ -102,21 +106,32 @@ def peer_up(state: Any, org: str, key_name: str, servers: str, creds: str | None
             try:
                 member = open_peer(store, default_registry(), servers=servers.split(","),
                                    credentials=login, org=org, key=key,
-                                   book_path=ws.root / "attestations.db", propose=propose,
-                                   max_txs=block_txs, max_wait_ms=block_ms, replicas=replicas)
-                _serve(ws, member, host, port)
+                                   book_path=ws.root / "attestations.db", propose=False,
+                                   replicas=replicas)
+                proposer = None
+                if propose:
+                    proposer = ProposerProcess(ws, org, servers, creds, block_txs, block_ms)
+                try:
+                    _serve(ws, member, host, port, proposer)
+                finally:
+                    if proposer is not None:
+                        proposer.stop()
             finally:
                 store.close()
     except CivicError as error:
         _fail(error)
 
 
-def _serve(ws: Workspace, member: Peer, host: str, port: int) -> None:
+def _serve(ws: Workspace, member: Peer, host: str, port: int,
+           proposer: ProposerProcess | None) -> None:
     """Serve the peer's gateway until SIGTERM or SIGINT (then stop cleanly and exit 0), as
     ``civic up`` serves a solo node."""
     from civicledger.cli.main import _drain, _publish
 
     member.start()
+    if proposer is not None:
+        member.proposing = proposer.leading
+        proposer.start()
     node = member.node
 
     def serving(url: str) -> None:  # once the gateway listens
@@ -175,6 +190,118 @@ def _stop_on_fault(member: Peer, gateway: Any) -> None:
         if member.node.fault is not None and not member.status().diverged:
             gateway.should_exit = True
         time.sleep(0.5)
+
+
+class ProposerProcess:
+    """``civic peer propose`` as a child of ``civic peer up``, restarted if it dies.
+
+    Proposing is moving bytes from one stream to another on a timer; in the peer's own
+    process it would wait for the interpreter lock behind the executor at every step, and
+    its pace sets everyone's latency. Its own process keeps it prompt.
+    """
+
+    def __init__(self, ws: Workspace, org: str, servers: str, creds: str | None, block_txs: int,
+                 block_ms: int) -> None:
+        self.args = [sys.executable, "-m", "civicledger", "--data", str(ws.root), "peer", "propose",
+                     "--org", org, "--nats", servers, "--block-txs", str(block_txs),
+                     "--block-ms", str(block_ms)] + (["--creds", creds] if creds else [])
+        self.log = ws.root / "proposer.log"
+        self.state = ws.root / "proposer.state"
+        self.pid_file = ws.root / "proposer.pid"
+        self._process: Any = None
+        self._stopping = threading.Event()
+        self._watch: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._spawn()
+        self._watch = threading.Thread(target=self._keep_running, name="proposer-watch", daemon=True)
+        self._watch.start()
+
+    def _spawn(self) -> None:
+        self.state.unlink(missing_ok=True)
+        self._process = spawn(self.args, self.log, {**os.environ})
+        self.pid_file.write_text(f"{self._process.pid}\n")
+
+    def _keep_running(self) -> None:
+        backoff = 1.0
+        while not self._stopping.wait(1.0):
+            if self._process.poll() is not None and not self._stopping.is_set():
+                click.echo(f"the proposer exited ({self._process.returncode}); restarting in "
+                           f"{backoff:.0f} s", err=True)
+                if self._stopping.wait(backoff):
+                    return
+                self._spawn()
+                backoff = min(backoff * 2, 30.0)
+
+    def leading(self) -> bool:
+        """Whether the proposer holds the lease now (it says so in its state file)."""
+        try:
+            return self.state.read_text().strip() == "leading"
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(5)
+        self.state.unlink(missing_ok=True)
+        self.pid_file.unlink(missing_ok=True)
+
+
+@peer.command("propose")
+@click.option("--org", required=True, help="The member organisation this proposer belongs to.")
+@click.option("--nats", "servers", required=True, help="NATS server URLs, comma-separated.")
+@click.option("--creds", type=click.Path(exists=True, dir_okay=False),
+              help=f"The organisation's NATS login (default DATA/{CREDENTIALS}).")
+@click.option("--block-txs", default=2000, show_default=True, help="Cut a batch at this many txs.")
+@click.option("--block-ms", default=20, show_default=True, help="...or after this many ms.")
+@click.pass_obj
+def peer_propose(state: Any, org: str, servers: str, creds: str | None, block_txs: int,
+                 block_ms: int) -> None:
+    """Propose batches while this organisation holds the proposer lease, until SIGTERM or SIGINT
+    (`civic peer up` runs one beside its peer; run it alone to propose from another machine)."""
+    ws: Workspace = state.ws
+    try:
+        if not ws.initialised():
+            raise WorkspaceError(f"no ledger in {ws.root}", code="not_initialised")
+        login = Credentials.load(Path(creds) if creds else ws.root / CREDENTIALS)
+        store = SqliteStore(ws.db, readonly=True, check=False)
+        try:
+            head = store.head()
+        finally:
+            store.close()
+        assert head is not None
+        link = NatsLink(servers.split(","), login, name=f"civic-proposer-{org}")
+    except CivicError as error:
+        _fail(error)
+    names = LogNames.of(head.chain_id)
+    proposer = Proposer(link, names, head.chain_id, org, lambda: head, max_txs=block_txs,
+                        max_wait_ms=block_ms)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    parent = os.getppid()
+    try:
+        link.run(ensure_streams(link.js, names), timeout=90)
+        proposer.start()
+        state_file, said = ws.root / "proposer.state", None
+        while not stop.wait(0.25):
+            if os.getppid() != parent:  # the peer that started us is gone (killed): so are we
+                break
+            now = "leading" if proposer.leading else "standby"
+            if now != said:  # whole or not at all: the peer reads it for its health answer
+                partial = state_file.with_name(state_file.name + ".tmp")
+                partial.write_text(now + "\n")
+                partial.replace(state_file)
+                said = now
+    finally:
+        link.close()
+    click.echo(f"proposer {org} stopped ({proposer.proposed} batches proposed)")
 
 
 # -- civic cluster up / down ----------------------------------------------------------

@@ -80,7 +80,11 @@ LEASE_TTL_S = 3.0
 LEASE_RENEW_S = 0.75
 WRONG_LAST_SEQUENCE = 10071
 """JetStream's error code for a publish whose expected last sequence did not hold."""
-API_TIMEOUT_S = 5.0
+API_TIMEOUT_S = 2.0
+"""How long one JetStream API call may take: a request on a connection to a node that just
+died fails only by this timeout, so it bounds the failover time."""
+SUBMIT_PATIENCE_S = 10.0
+"""How long a submission retries while the log elects a leader, before it is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +346,7 @@ class JetStreamOrderer(Orderer):
             raise Busy(f"{self.pending()} transactions wait for a block; retry shortly")
         try:
             last = self.link.run(self._publish([stx.envelope() for stx in batch], [stx.id for stx in batch]),
-                                 timeout=API_TIMEOUT_S * 3)
+                                 timeout=SUBMIT_PATIENCE_S + API_TIMEOUT_S * 2)
         except (TimeoutError, nats.errors.Error, OSError) as exc:
             raise NodeFault(f"the ordering service did not take the transactions: {exc!r}; they "
                             "may still be ordered, so look them up by id before resubmitting",
@@ -350,12 +354,36 @@ class JetStreamOrderer(Orderer):
         self._submitted_seq = max(self._submitted_seq, last)
 
     async def _publish(self, envelopes: list[bytes], ids: list[bytes]) -> int:
+        """Append to the transaction stream and wait for the acknowledgements; what was not
+        acknowledged is sent again (the same message ids, so never ordered twice) until the
+        stream answers or ``SUBMIT_PATIENCE_S`` passes. The highest sequence appended."""
         js = self.link.js
-        futures = [await js.publish_async(self.names.tx_subject, envelope,
-                                          headers={"Nats-Msg-Id": tx_id.hex()})
-                   for envelope, tx_id in zip(envelopes, ids, strict=True)]
-        done = await asyncio.wait_for(asyncio.gather(*futures), API_TIMEOUT_S * 2)
-        return max((ack.seq for ack in done), default=0)
+        deadline = time.monotonic() + SUBMIT_PATIENCE_S
+        waiting, last = list(range(len(envelopes))), 0
+        while True:
+            sent = []
+            for i in waiting:
+                try:
+                    sent.append((i, await js.publish_async(self.names.tx_subject, envelopes[i],
+                                                           headers={"Nats-Msg-Id": ids[i].hex()})))
+                except nats.errors.Error:
+                    sent.append((i, None))
+            again, problem = [], None
+            for i, future in sent:
+                try:
+                    if future is None:
+                        raise nats.errors.Error("not sent")
+                    ack = await asyncio.wait_for(future, max(0.1, deadline - time.monotonic()))
+                    last = max(last, ack.seq)
+                except (TimeoutError, nats.errors.Error) as exc:
+                    again.append(i)
+                    problem = exc
+            if not again:
+                return last
+            if time.monotonic() >= deadline:
+                raise problem or TimeoutError()
+            waiting = again
+            await asyncio.sleep(0.2)  # a stream without a leader answers at once: let it elect
 
     def next_batch(self, timeout: float) -> Batch | None:
         if self._fault is not None:

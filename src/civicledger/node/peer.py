@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,8 @@ class Peer:
         self.finality = Finality(self._peers_at, on_final=self.node.finalise,
                                  on_diverged=self._diverged)
         self._peer_sets: dict[int, PeerSet] = {}
+        self.proposing: Callable[[], bool] = lambda: self.proposer is not None and self.proposer.leading
+        """Whether this organisation's proposer holds the lease (it may run in another process)."""
         self.node.on_commit(self._committed)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -108,7 +111,7 @@ class Peer:
         return PeerStatus(
             org=self.org, height=self.node.head.height, final_height=self.node.final_height,
             log_height=self.orderer.log_height,
-            proposing=self.proposer is not None and self.proposer.leading,
+            proposing=self.proposing(),
             peers_seen=dict(self.finality.seen), dissenters=dict(self.finality.dissenters),
             diverged=divergence.describe() if divergence else "",
         )
