@@ -14,6 +14,7 @@ nodes' configuration, stores and logs), one data directory per organisation, and
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -57,6 +58,14 @@ thread's every step waits for the lock while the executor runs contracts; at 5 m
 to the log of a dozen steps took tens of ms, which set the pace of proposing and following."""
 
 
+def _log_to_stderr() -> None:
+    """A peer's and a proposer's log lines (their leases, reconnections, faults) on stderr, which
+    ``civic cluster up`` keeps in the member's directory."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("nats").setLevel(logging.WARNING)
+
+
 def _fail(error: CivicError) -> None:
     click.echo(f"error [{error.code}]: {error.message}", err=True)
     sys.exit(4)
@@ -94,6 +103,7 @@ def peer_up(state: Any, org: str, key_name: str, servers: str, creds: str | None
     from civicledger.cli.main import _passphrase
 
     ws: Workspace = state.ws
+    _log_to_stderr()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     try:
         if not ws.initialised():
@@ -266,6 +276,7 @@ def peer_propose(state: Any, org: str, servers: str, creds: str | None, block_tx
     """Propose batches while this organisation holds the proposer lease, until SIGTERM or SIGINT
     (`civic peer up` runs one beside its peer; run it alone to propose from another machine)."""
     ws: Workspace = state.ws
+    _log_to_stderr()
     try:
         if not ws.initialised():
             raise WorkspaceError(f"no ledger in {ws.root}", code="not_initialised")

@@ -78,6 +78,11 @@ MAX_BATCH_BYTES = 6 * 1024 * 1024
 LEASE_TTL_S = 3.0
 """A proposer that stops renewing loses its lease after this long: the failover bound."""
 LEASE_RENEW_S = 0.75
+CONSUMER_CHECK_S = 1.0
+"""After this long without a delivery, the proposer checks that its consumer is still alive."""
+TRANSIENT_API_ERRORS = frozenset({10005, 10008})
+"""JetStream's "no suitable peers for placement" (the cluster's nodes have not all joined yet)
+and "temporarily unavailable": answers of a cluster that is still starting."""
 WRONG_LAST_SEQUENCE = 10071
 """JetStream's error code for a publish whose expected last sequence did not hold."""
 API_TIMEOUT_S = 2.0
@@ -271,7 +276,10 @@ async def retrying(make: Callable[[], Awaitable[T]], *, until: float, what: str)
                 nats.errors.ConnectionReconnectingError) as exc:
             if time.monotonic() > until:
                 raise NodeFault(f"JetStream did not answer ({what}): {exc!r}", code="nats_down") from None
-            await asyncio.sleep(0.25)
+        except nats.js.errors.APIError as exc:
+            if exc.err_code not in TRANSIENT_API_ERRORS or time.monotonic() > until:
+                raise
+        await asyncio.sleep(0.25)
 
 
 async def ensure_streams(js: Any, names: LogNames, *, replicas: int = REPLICAS,
@@ -417,50 +425,78 @@ class JetStreamOrderer(Orderer):
             log.error("cannot follow the log: %s", self._fault)
 
     async def _follow_batches(self) -> None:
-        """Fetch batch h, then h + 1, …; wake on each new message, poll as a fallback."""
+        """Hand the executor batch h, then h + 1, … as the log holds them."""
         assert self._next_height is not None
-        wake = asyncio.Event()
+        self.base = await self._log_base()
+        if self._next_height <= self.base:
+            raise NodeFault(
+                f"this peer's head, block {self._next_height - 1}, is older than the log, which "
+                f"starts after block {self.base}: rebuild it from another peer's blocks "
+                "(civic export / civic import)", code="behind_log")
 
-        async def woken(_msg: Any) -> None:
-            wake.set()
-
-        sub = await self.link.nc.subscribe(self.names.batch_subject, cb=woken)
-        try:
+        async def take(seq: int, data: bytes) -> None:
+            batch = LogBatch.decode(data)
+            height = seq + self.base  # type: ignore[operator]  # known above
+            if batch.height != height or batch.chain_id != self.chain_id:
+                raise NodeFault(f"batch stream message {seq} is for {batch.chain_id}/{batch.height}, "
+                                f"not {self.chain_id}/{height}", code="bad_batch")
+            self.log_height = max(self.log_height, height)
             while not self._closed.is_set():
-                height = self._next_height
-                wake.clear()
                 try:
-                    if self.base is None:
-                        first = LogBatch.decode((await self.link.js.get_msg(self.names.batch_stream,
-                                                                            seq=1)).data)
-                        self.base = first.height - 1
-                        if height <= self.base:
-                            raise NodeFault(
-                                f"this peer's head, block {height - 1}, is older than the log, "
-                                f"which starts after block {self.base}: rebuild it from another "
-                                "peer's blocks (civic export / civic import)", code="behind_log")
-                    msg = await self.link.js.get_msg(self.names.batch_stream, seq=height - self.base)
-                except nats.js.errors.NotFoundError:
-                    await _wait(wake, 0.5)
-                    continue
-                except (TimeoutError, nats.errors.Error, OSError):
-                    await asyncio.sleep(0.25)  # the cluster elects a leader, or we reconnect
-                    continue
-                batch = LogBatch.decode(msg.data)
-                if batch.height != height or batch.chain_id != self.chain_id:
-                    raise NodeFault(f"batch stream message {height} is for "
-                                    f"{batch.chain_id}/{batch.height}", code="bad_batch")
-                self.log_height = max(self.log_height, height)
-                while not self._closed.is_set():
-                    try:
-                        self._batches.put_nowait(batch)
-                        break
-                    except queue.Full:
-                        await asyncio.sleep(0.01)  # the executor is behind: hold, do not drop
-                self._next_height = height + 1
-        finally:
-            await sub.unsubscribe()
+                    self._batches.put_nowait(batch)
+                    return
+                except queue.Full:
+                    await asyncio.sleep(0.01)  # the executor is behind: hold, do not drop
 
+        await follow_stream(self.link, self.names.batch_stream, self.names.batch_subject,
+                            self._next_height - self.base, take, stop=self._closed.is_set)
+
+    async def _log_base(self) -> int:
+        """The height before the log's first batch (waiting for that batch if there is none)."""
+        while True:
+            try:
+                first = await self.link.js.get_msg(self.names.batch_stream, seq=1)
+                return LogBatch.decode(first.data).height - 1
+            except (TimeoutError, nats.errors.Error, OSError):
+                await asyncio.sleep(0.25)
+
+
+async def follow_stream(link: NatsLink, stream: str, subject: str, seq: int,
+                        handle: Callable[[int, bytes], Awaitable[None]], *,
+                        stop: Callable[[], bool] = lambda: False,
+                        gap: Callable[[int], Awaitable[bool]] | None = None) -> None:
+    """Hand ``handle(seq, data)`` the messages of ``stream`` from ``seq`` on, in order.
+
+    Each is read by its sequence from the stream's leader, so never one the log does not hold
+    yet; when the next is not there, a core subscription to ``subject`` wakes the reader, with
+    a poll every 0.5 s as the fallback. ``gap(seq)``: whether a missing message lies below the
+    stream's last one (purged), so that it may be passed over.
+    """
+    wake = asyncio.Event()
+
+    async def woken(_msg: Any) -> None:
+        wake.set()
+
+    sub = await link.nc.subscribe(subject, cb=woken)
+    try:
+        while not stop():
+            wake.clear()
+            try:
+                msg = await link.js.get_msg(stream, seq=seq)
+            except nats.js.errors.NotFoundError:
+                if gap is not None and await gap(seq):
+                    seq += 1
+                else:
+                    await _wait(wake, 0.5)
+                continue
+            except (TimeoutError, nats.errors.Error, OSError):
+                await asyncio.sleep(0.25)  # the cluster elects a leader, or we reconnect
+                continue
+            await handle(seq, msg.data)
+            seq += 1
+    finally:
+        with contextlib.suppress(nats.errors.Error):
+            await sub.unsubscribe()
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -513,6 +549,9 @@ class Proposer:
             except (TimeoutError, nats.errors.Error, OSError) as exc:
                 log.info("proposer %s steps back: %r", self.org, exc)
                 await asyncio.sleep(0.25)
+            except Exception:  # noqa: BLE001 - a client library fault must not end proposing
+                log.exception("proposer %s failed; starting over", self.org)
+                await asyncio.sleep(1.0)
             finally:
                 self.leading = False
 
@@ -534,16 +573,22 @@ class Proposer:
             config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                                   opt_start_seq=last_tx_seq + 1, ack_policy=AckPolicy.NONE,
                                   inactive_threshold=30.0, max_waiting=8))
-        renewed = time.monotonic()
+        renewed = checked = time.monotonic()
         buffered: list[Any] = []
         size = 0
         first_at = 0.0
+        received = last_tx_seq  # the transaction stream's sequence fetched up to
         try:
             while True:
                 now = time.monotonic()
-                if now - renewed >= LEASE_RENEW_S:
+                if kv is not None and now - renewed >= LEASE_RENEW_S:
                     revision = int(await kv.update("proposer", self.org.encode(), last=revision))
                     renewed = now
+                if not buffered and now - checked >= CONSUMER_CHECK_S:
+                    checked = now
+                    if await self._consumer_lost(received):
+                        log.info("proposer %s lost its consumer; starting over from the log", self.org)
+                        return
                 wait = self.max_wait_ms / 1000 if not buffered else first_at + self.max_wait_ms / 1000 - now
                 if len(buffered) < self.max_txs and size < MAX_BATCH_BYTES and wait > 0:
                     try:
@@ -556,6 +601,9 @@ class Proposer:
                     for msg in msgs:
                         buffered.append(msg)
                         size += len(msg.data)
+                    if msgs:
+                        received = msgs[-1].metadata.sequence.stream
+                        checked = time.monotonic()
                     continue
                 if not buffered:
                     continue
@@ -581,6 +629,12 @@ class Proposer:
         finally:
             with contextlib.suppress(nats.errors.Error):
                 await sub.unsubscribe()
+
+    async def _consumer_lost(self, received: int) -> bool:
+        """True if the transaction stream holds messages past ``received`` that the consumer has
+        not delivered for a while: it died with a NATS node, or its leader moved."""
+        info = await self.link.js.stream_info(self.names.tx_stream)
+        return info.state.last_seq > received
 
     async def _publish(self, batch: LogBatch, *, after_seq: int) -> bool:
         headers = {"Nats-Expected-Last-Sequence": str(after_seq),

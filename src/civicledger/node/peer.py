@@ -11,7 +11,6 @@ peer answers "committed" only once a quorum of peers attested the block.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from civicledger.node.jetstream import (
     NatsLink,
     Proposer,
     ensure_streams,
+    follow_stream,
 )
 from civicledger.node.node import Node
 from civicledger.node.store import CommitBatch, Store
@@ -143,38 +143,18 @@ class Peer:
 
     async def _follow_attestations(self) -> None:
         """Read the attestation stream in order from where this peer stopped."""
-        wake = asyncio.Event()
 
-        async def woken(_msg: Any) -> None:
-            wake.set()
+        async def take(seq: int, data: bytes) -> None:
+            try:
+                attestation = Attestation.decode(data)
+            except CivicError:
+                log.warning("attestation stream message %d is not an attestation", seq)
+                return
+            if attestation.header.chain_id == self.node.chain_id:
+                await asyncio.to_thread(self._count, attestation, seq)
 
-        sub = await self.link.nc.subscribe(self.names.attest_subject(), cb=woken)
-        seq = self.book.stream_seq() + 1
-        try:
-            while True:
-                wake.clear()
-                try:
-                    msg = await self.link.js.get_msg(self.names.attest_stream, seq=seq)
-                except nats.js.errors.NotFoundError:
-                    if await self._skipped_gap(seq):
-                        seq += 1
-                        continue
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(wake.wait(), 0.5)
-                    continue
-                except (TimeoutError, nats.errors.Error, OSError):
-                    await asyncio.sleep(0.25)
-                    continue
-                try:
-                    attestation = Attestation.decode(msg.data)
-                except CivicError:
-                    log.warning("attestation stream message %d is not an attestation", seq)
-                else:
-                    if attestation.header.chain_id == self.node.chain_id:
-                        await asyncio.to_thread(self._count, attestation, seq)
-                seq += 1
-        finally:
-            await sub.unsubscribe()
+        await follow_stream(self.link, self.names.attest_stream, self.names.attest_subject(),
+                            self.book.stream_seq() + 1, take, gap=self._skipped_gap)
 
     def _count(self, attestation: Attestation, seq: int) -> None:
         if self.finality.add(attestation):
