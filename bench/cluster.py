@@ -157,7 +157,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--txs", type=int, default=20000)
-    parser.add_argument("--batch", type=int, default=200, help="envelopes per request")
+    parser.add_argument("--batch", type=int, default=100, help="envelopes per request")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight per gateway")
     parser.add_argument("--block-ms", type=int, default=20)
     parser.add_argument("--client", choices=("aiohttp", "raw", "wrk"),

@@ -66,3 +66,12 @@ def test_stream_rss_commits_every_transfer_beside_stalled_readers() -> None:
     *_, last = _run("bench.stream_rss", "--txs", "600", "--warmup", "100", "--block", "100")
     match = re.fullmatch(r"rss_start_mb=[\d.]+ rss_end_mb=[\d.]+ txs=(\d+)", last)
     assert match and int(match[1]) == 600, last
+
+
+def test_cluster_prints_its_figures_line_with_every_transfer_final() -> None:
+    *_, last = _run("bench.cluster", "--accounts", "50", "--txs", "600", "--batch", "50",
+                    "--no-failover")
+    match = re.fullmatch(r"cluster_tps=(\d+) single_tps=(\d+) ratio=[\d.]+ p50_ms=[\d.]+ "
+                         r"p99_ms=[\d.]+ success=([\d.]+) failover_s=nan", last)
+    assert match, last
+    assert int(match[1]) > 0 and int(match[2]) > 0 and float(match[3]) == 1.0
