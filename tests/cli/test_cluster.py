@@ -16,6 +16,7 @@ from civicledger.node.natsd import exited
 from civicledger.sdk.client import Client
 from civicledger.sdk.errors import ProofError
 from civicledger.sdk.wallet import Wallet
+from tests.node.consortium import wait_for
 from tests.node.live_cluster import consecutive_free_ports
 
 pytestmark = pytest.mark.slow
@@ -52,6 +53,8 @@ def test_cluster_up_serves_three_members_that_agree_and_down_stops_exactly_them(
                                  amount=7)
             assert outcome.ok
             proof = gangseo.verify_inclusion(outcome.tx_id)  # another member holds it too
+            wait_for(lambda: httpx.get(f"{urls[2]}/v1/health").json()["final_height"] >= proof.height,
+                     30, "gangseo to hold the others' signatures")
             attested = gangseo.verify_attested(proof.header)
             assert attested.final and len(attested.signers) >= 2
             assert set(attested.signers) <= {"seoul", "nowon", "gangseo"}

@@ -152,6 +152,9 @@ def test_a_peer_whose_stored_state_was_tampered_with_is_detected(consortium):
     settled(consortium.submit("city", consortium.envelopes(30)))
     wait_for(lambda: nowon.status().diverged != "", what="nowon to notice it diverged")
     assert "state_root" in nowon.status().diverged
+    city = consortium.peers["city"]
+    wait_for(lambda: "nowon" in city.status().dissenters, what="the others to report nowon")
+    assert city.status().diverged == "" and not city.node.fault
 
 
 def test_a_rotated_peer_key_counts_from_the_block_it_passed_in(consortium):
