@@ -52,10 +52,6 @@ PEER_KEY = "peer"
 """The key name of an organisation's peer key in its data directory."""
 CREDENTIALS = "nats.json"
 FIRST_PORT = 8701
-SWITCH_INTERVAL_S = 0.0005
-"""How often a peer's threads trade the interpreter lock (Python's default: 5 ms). The NATS
-thread's every step waits for the lock while the executor runs contracts; at 5 ms a round trip
-to the log of a dozen steps took tens of ms, which set the pace of proposing and following."""
 
 
 def _log_to_stderr() -> None:
@@ -104,7 +100,6 @@ def peer_up(state: Any, org: str, key_name: str, servers: str, creds: str | None
 
     ws: Workspace = state.ws
     _log_to_stderr()
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
     try:
         if not ws.initialised():
             raise WorkspaceError(f"no ledger in {ws.root}: a peer starts from the consortium's "
@@ -173,7 +168,7 @@ def _report_catch_up(member: Peer) -> None:
     """Show progress while the peer is behind the log: a bar on a terminal, lines otherwise."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    time.sleep(1.0)
+    time.sleep(2.5)  # the orderer learns the log's newest batch within a second or two
     status = member.status()
     if status.lag < 10:
         return

@@ -348,6 +348,7 @@ class JetStreamOrderer(Orderer):
         """Follow the batch stream from ``after_height + 1`` (the executor's head)."""
         self._next_height = after_height + 1
         self.link.spawn(self._follow, "follow-batches")
+        self.link.spawn(self._watch_log, "watch-log")
 
     def submit(self, batch: Sequence[txs.SignedTransaction]) -> None:
         if self.pending() + len(batch) > self.max_pending:
@@ -450,6 +451,15 @@ class JetStreamOrderer(Orderer):
 
         await follow_stream(self.link, self.names.batch_stream, self.names.batch_subject,
                             self._next_height - self.base, take, stop=self._closed.is_set)
+
+    async def _watch_log(self) -> None:
+        """Keep ``log_height`` at the log's newest batch (once a second), for lag and progress."""
+        while not self._closed.is_set():
+            if self.base is not None:
+                with contextlib.suppress(TimeoutError, nats.errors.Error, OSError):
+                    info = await self.link.js.stream_info(self.names.batch_stream)
+                    self.log_height = max(self.log_height, self.base + info.state.last_seq)
+            await asyncio.sleep(1.0)
 
     async def _log_base(self) -> int:
         """The height before the log's first batch (waiting for that batch if there is none)."""
