@@ -254,15 +254,26 @@ class NatsLink:
                 await asyncio.wait_for(self.nc.close(), 5)
 
         try:
-            self.run(shut(), timeout=10)
+            self.run(shut(), timeout=20)
+        except TimeoutError:  # a loaded machine: what is left is cancelled below
+            log.warning("the NATS connection took more than 20 s to close")
         finally:
             self._stop_loop()
 
     def _stop_loop(self) -> None:
+        """Stop the loop, then (as ``asyncio.run`` does) cancel and await whatever it still held,
+        so that no task or coroutine is left pending when it closes."""
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
-        if not self._thread.is_alive():
-            self.loop.close()
+        if self._thread.is_alive():
+            return
+        left = asyncio.all_tasks(self.loop)
+        for task in left:
+            task.cancel()
+        if left:
+            self.loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()
 
 
 async def retrying(make: Callable[[], Awaitable[T]], *, until: float, what: str) -> T:
