@@ -52,9 +52,9 @@ def test_cluster_up_serves_three_members_that_agree_and_down_stops_exactly_them(
             outcome = nowon.call(minji, "token", "transfer", currency="CIV", to=junho.address_text,
                                  amount=7)
             assert outcome.ok
+            wait_for(lambda: httpx.get(f"{urls[2]}/v1/health").json()["final_height"] >= outcome.height,
+                     30, "gangseo to commit the block and hold the others' signatures")
             proof = gangseo.verify_inclusion(outcome.tx_id)  # another member holds it too
-            wait_for(lambda: httpx.get(f"{urls[2]}/v1/health").json()["final_height"] >= proof.height,
-                     30, "gangseo to hold the others' signatures")
             attested = gangseo.verify_attested(proof.header)
             assert attested.final and len(attested.signers) >= 2
             assert set(attested.signers) <= {"seoul", "nowon", "gangseo"}
